@@ -1,0 +1,1 @@
+"""Subcommands of ``lfv-monitor`` (see ``lfv_monitor.cli``)."""

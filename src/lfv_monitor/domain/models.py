@@ -1,0 +1,140 @@
+"""Domain models for Lookout for Vision model packaging jobs.  Models do no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+CREATED = "CREATED"
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+#: The lifecycle order of the known statuses; any other value is "unknown" and not terminal.
+LIFECYCLE: tuple[str, ...] = (CREATED, RUNNING, SUCCEEDED, FAILED)
+KNOWN_STATUSES = frozenset(LIFECYCLE)
+TERMINAL_STATUSES = frozenset({SUCCEEDED, FAILED})
+IN_PROGRESS_STATUSES = frozenset({CREATED, RUNNING})
+#: The status the monitor records for a job that the service no longer knows.
+REMOVED = "REMOVED"
+
+
+def is_terminal(status: str | None) -> bool:
+    """SUCCEEDED and FAILED are terminal; unknown or missing values are not."""
+    return status in TERMINAL_STATUSES
+
+
+class ChangeType(enum.StrEnum):
+    """Why a history item was written."""
+
+    BASELINE = "BASELINE"  # first cycle of a new stack: recorded, never announced
+    DISCOVERED = "DISCOVERED"  # a job never seen before
+    STATUS = "STATUS"  # Status changed (StatusMessage may have changed too)
+    STATUS_MESSAGE = "STATUS_MESSAGE"  # only StatusMessage changed
+    REMOVED = "REMOVED"  # the service answered ResourceNotFound for a tracked job
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class JobKey:
+    project: str
+    job: str
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.job}"
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    name: str
+    arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    """One row of ListModelPackagingJobs.  Every field but the key may be missing."""
+
+    key: JobKey
+    status: str | None = None
+    status_message: str | None = None
+    last_updated: datetime | None = None
+    model_version: str | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return not is_terminal(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class JobDescription:
+    """DescribeModelPackagingJob's ``ModelPackagingDescription``.
+
+    ``document`` is every field the service returned, JSON-ready (timestamps as epoch-second
+    numbers, as on the wire): it is what the history item keeps in full.
+    """
+
+    key: JobKey
+    status: str | None
+    status_message: str | None
+    model_version: str | None = None
+    creation_timestamp: datetime | None = None
+    last_updated: datetime | None = None
+    document: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def greengrass_configuration(self) -> dict[str, Any] | None:
+        cfg = self.document.get("ModelPackagingConfiguration") or {}
+        value = cfg.get("Greengrass") if isinstance(cfg, dict) else None
+        return value if isinstance(value, dict) else None
+
+    @property
+    def greengrass_output(self) -> dict[str, Any] | None:
+        out = self.document.get("ModelPackagingOutputDetails") or {}
+        value = out.get("Greengrass") if isinstance(out, dict) else None
+        return value if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    """The job's current-state item: what the monitor last recorded."""
+
+    key: JobKey
+    status: str | None
+    status_message: str | None
+    version: int
+    last_updated: datetime | None = None
+    project_arn: str | None = None
+
+    @property
+    def removed(self) -> bool:
+        return self.status == REMOVED
+
+    @property
+    def in_progress(self) -> bool:
+        return not self.removed and not is_terminal(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded change of a job: a history item, and (unless a baseline) one announcement."""
+
+    event_id: str
+    change_type: ChangeType
+    key: JobKey
+    version: int  # the state item's version after this change (1 for the first record)
+    status: str | None
+    previous_status: str | None
+    status_message: str | None
+    previous_status_message: str | None
+    observed_at: datetime
+    skipped_states: tuple[str, ...] = ()
+    project_arn: str | None = None
+    description: JobDescription | None = None  # None for REMOVED
+
+    @property
+    def announce(self) -> bool:
+        return self.change_type is not ChangeType.BASELINE
+
+    @property
+    def is_terminal(self) -> bool:
+        return is_terminal(self.status)

@@ -1,0 +1,75 @@
+"""Ports: what the poll cycle needs from the outside world, by role.
+
+Adapters (``lfv_monitor.adapters``) implement them by technology; tests use in-memory fakes
+(``tests/fakes.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from lfv_monitor.domain.models import Change, JobDescription, JobKey, JobSummary, Project, StoredJob
+
+
+class JobSource(Protocol):
+    """Lookout for Vision, read-only.
+
+    Raises ``ServiceUnreachableError`` when the service cannot be reached at all,
+    ``ResourceNotFoundError`` for a project or job that is gone, ``AccessDeniedError``,
+    ``ThrottledError`` and ``SourceError`` otherwise.
+    """
+
+    def list_projects(self) -> list[Project]: ...
+
+    def list_jobs(self, project: str) -> list[JobSummary]: ...
+
+    def describe_job(self, key: JobKey) -> JobDescription: ...
+
+
+class SnapshotStore(Protocol):
+    """The audit trail and the monitor's memory (DynamoDB in production)."""
+
+    def is_initialized(self) -> bool:
+        """True once a first (baseline) cycle has completed on this store."""
+        ...
+
+    def mark_initialized(self, at: datetime) -> None: ...
+
+    def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
+        """Current-state items of ``keys`` (absent keys are simply missing), read in batches."""
+        ...
+
+    def active_jobs(self) -> list[StoredJob]:
+        """Every tracked job the store holds as in progress (not terminal, not removed)."""
+        ...
+
+    def record(self, change: Change, expected_version: int | None) -> bool:
+        """Atomically write the history item, the current state at ``change.version`` and (when
+        the change is announced) its outbox entry, if the stored version is still
+        ``expected_version`` (None: no state item yet).  False when another writer won."""
+        ...
+
+    def refresh(self, job: StoredJob, last_updated: datetime | None) -> None:
+        """Remember a new LastUpdatedTimestamp that is not a change (no history, no outbox)."""
+        ...
+
+    def pending(self) -> list[tuple[Change, frozenset[str]]]:
+        """Outbox: recorded changes with the channels they still have to reach."""
+        ...
+
+    def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
+        """Remove ``channel`` from these outbox entries (and an entry once it has none)."""
+        ...
+
+
+class ChangePublisher(Protocol):
+    """One delivery channel (EventBridge or SNS).  ``channel`` names it in the outbox."""
+
+    channel: str
+
+    def publish(self, changes: Sequence[Change]) -> set[str]:
+        """Publish every change; return the event ids that were delivered.  Never raises for a
+        partial failure: what is not returned stays in the outbox."""
+        ...
