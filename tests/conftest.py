@@ -22,3 +22,7 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LfvMonitorTests")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "lfv-monitor")
+
+
+# Fixture modules shared by the test levels (servers on 127.0.0.1).
+pytest_plugins = ["tests.support.moto_server"]
