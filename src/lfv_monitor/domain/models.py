@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,11 @@ REMOVED = "REMOVED"
 def is_terminal(status: str | None) -> bool:
     """SUCCEEDED and FAILED are terminal; unknown or missing values are not."""
     return status in TERMINAL_STATUSES
+
+
+def message_digest(message: str | None) -> str | None:
+    """A fingerprint of a StatusMessage, for comparing texts too long to store twice."""
+    return None if message is None else hashlib.sha256(message.encode()).hexdigest()
 
 
 class ChangeType(enum.StrEnum):
@@ -104,6 +110,14 @@ class StoredJob:
     version: int
     last_updated: datetime | None = None
     project_arn: str | None = None
+    #: Set when ``status_message`` was stored shortened: the digest of the full text.
+    status_message_digest: str | None = None
+
+    def same_message(self, message: str | None) -> bool:
+        """Is ``message`` the StatusMessage recorded here (even if stored shortened)?"""
+        if self.status_message_digest is not None:
+            return message_digest(message) == self.status_message_digest
+        return message == self.status_message
 
     @property
     def removed(self) -> bool:
@@ -130,6 +144,7 @@ class Change:
     skipped_states: tuple[str, ...] = ()
     project_arn: str | None = None
     description: JobDescription | None = None  # None for REMOVED
+    observer: str = "lfv-monitor"  # who recorded it: the function name, or "cli@host"
 
     @property
     def announce(self) -> bool:

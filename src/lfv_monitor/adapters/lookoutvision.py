@@ -1,0 +1,190 @@
+"""``JobSource`` over the Lookout for Vision API (through the carried service model).
+
+Raw API output becomes domain models here; every response member is optional in the model, so
+nothing here trusts a field to be present or of the right type.  SDK errors are mapped to domain
+errors by error code, never by message text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
+
+from lfv_monitor.clients import lookoutvision_client
+from lfv_monitor.domain.errors import (
+    AccessDeniedError,
+    ResourceNotFoundError,
+    ServiceUnreachableError,
+    SourceError,
+    ThrottledError,
+)
+from lfv_monitor.domain.models import JobDescription, JobKey, JobSummary, Project
+
+PAGE_SIZE = 100
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)
+_ERRORS: dict[str, type[Exception]] = {
+    "ResourceNotFoundException": ResourceNotFoundError,
+    "AccessDeniedException": AccessDeniedError,
+    "ThrottlingException": ThrottledError,
+}
+
+
+class RateLimiter:
+    """A client-side rate per operation: calls to one operation are spaced 1/rate apart.
+
+    Installed on the client's ``before-send`` event, so retries count too.  Each operation has
+    its own quota at the service, so each has its own spacing here.  Thread-safe.
+    """
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate_per_second <= 0:
+            raise ValueError("rate_per_second must be positive")
+        self.interval = 1.0 / rate_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, operation: str) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next.get(operation, now))
+            self._next[operation] = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+    def install(self, client: Any) -> None:
+        def before_send(model: Any = None, **_: Any) -> None:
+            self.acquire(model.name if model is not None else "unknown")
+
+        client.meta.events.register("before-send.lookoutvision", before_send)
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """The response as JSON-ready data, timestamps as epoch seconds as on the wire."""
+    if isinstance(value, datetime):
+        ts = value.timestamp()
+        return int(ts) if ts.is_integer() else ts
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class LookoutVisionJobSource:
+    """Reads projects and model packaging jobs.  ``client`` defaults to a new client."""
+
+    def __init__(self, client: Any = None, *, rate_per_second: float | None = 4.0) -> None:
+        self.client = client if client is not None else lookoutvision_client()
+        if rate_per_second:
+            RateLimiter(rate_per_second).install(self.client)
+
+    # -- JobSource -----------------------------------------------------------------------
+    def list_projects(self) -> list[Project]:
+        projects = []
+        for page in self._pages("list_projects", "Projects"):
+            for item in page:
+                name = _str(item.get("ProjectName")) if isinstance(item, dict) else None
+                if name:
+                    projects.append(Project(name=name, arn=_str(item.get("ProjectArn"))))
+        return projects
+
+    def list_jobs(self, project: str) -> list[JobSummary]:
+        jobs = []
+        for page in self._pages("list_model_packaging_jobs", "ModelPackagingJobs", project):
+            for item in page:
+                name = _str(item.get("JobName")) if isinstance(item, dict) else None
+                if not name:
+                    continue
+                jobs.append(
+                    JobSummary(
+                        key=JobKey(project, name),
+                        status=_str(item.get("Status")),
+                        status_message=_str(item.get("StatusMessage")),
+                        last_updated=_time(item.get("LastUpdatedTimestamp")),
+                        model_version=_str(item.get("ModelVersion")),
+                    )
+                )
+        return jobs
+
+    def describe_job(self, key: JobKey) -> JobDescription:
+        response = self._call(
+            "describe_model_packaging_job", ProjectName=key.project, JobName=key.job
+        )
+        raw = response.get("ModelPackagingDescription")
+        if not isinstance(raw, dict):
+            raise SourceError(f"{key}: the response has no ModelPackagingDescription")
+        return JobDescription(
+            key=key,
+            status=_str(raw.get("Status")),
+            status_message=_str(raw.get("StatusMessage")),
+            model_version=_str(raw.get("ModelVersion")),
+            creation_timestamp=_time(raw.get("CreationTimestamp")),
+            last_updated=_time(raw.get("LastUpdatedTimestamp")),
+            document=_jsonable(raw),
+        )
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _pages(self, operation: str, result_key: str, project: str | None = None) -> Iterator[Any]:
+        kwargs: dict[str, Any] = {"MaxResults": PAGE_SIZE}
+        if project is not None:
+            kwargs["ProjectName"] = project
+        while True:
+            response = self._call(operation, **kwargs)
+            items = response.get(result_key)
+            yield items if isinstance(items, list) else []
+            token = response.get("NextToken")
+            if not token or token == kwargs.get("NextToken"):
+                return
+            kwargs["NextToken"] = token
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        where = "/".join(str(kwargs[k]) for k in ("ProjectName", "JobName") if k in kwargs)
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = exc.response.get("Error", {}).get("Message") or code
+            error_type = _ERRORS.get(code, SourceError)
+            text = f"{operation} {where}: {code}: {message}".replace("  ", " ")
+            if error_type is ResourceNotFoundError:
+                resource_type = _str(exc.response.get("ResourceType"))
+                raise ResourceNotFoundError(text, resource_type=resource_type) from exc
+            raise error_type(text) from exc
+        except _UNREACHABLE as exc:
+            raise ServiceUnreachableError(f"{operation}: {exc}") from exc
+        except BotoCoreError as exc:  # malformed responses, read timeouts, ...
+            raise SourceError(f"{operation} {where}: {exc}") from exc
+        return response if isinstance(response, dict) else {}

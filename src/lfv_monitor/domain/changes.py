@@ -1,0 +1,125 @@
+"""Change detection: what a new description means against what the monitor recorded.  Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lfv_monitor.domain.events import event_id_for
+from lfv_monitor.domain.models import (
+    CREATED,
+    IN_PROGRESS_STATUSES,
+    REMOVED,
+    RUNNING,
+    TERMINAL_STATUSES,
+    Change,
+    ChangeType,
+    JobDescription,
+    JobKey,
+    JobSummary,
+    StoredJob,
+)
+
+_ORDER = {CREATED: 0, RUNNING: 1}
+_TERMINAL_INDEX = 2
+
+
+def _index(status: str | None) -> int | None:
+    if status in TERMINAL_STATUSES:
+        return _TERMINAL_INDEX
+    return _ORDER.get(status or "")
+
+
+def skipped_states(previous: str | None, current: str | None) -> tuple[str, ...]:
+    """The lifecycle states between ``previous`` and ``current`` that the monitor never saw.
+
+    A job first seen as SUCCEEDED skipped CREATED and RUNNING; CREATED → FAILED skipped RUNNING.
+    Unknown, terminal or removed previous states say nothing about the lifecycle.
+    """
+    current_index = _index(current)
+    if current_index is None:
+        return ()
+    if previous is None:
+        previous_index = -1
+    elif previous in IN_PROGRESS_STATUSES:
+        previous_index = _ORDER[previous]
+    else:
+        return ()
+    return tuple(s for s, i in _ORDER.items() if previous_index < i < current_index)
+
+
+def needs_describe(summary: JobSummary, stored: StoredJob | None) -> bool:
+    """The cycle's describe rule for a listed job (the store's in-progress jobs are added apart).
+
+    In progress in the list, never recorded, re-appeared after removal, or any of Status,
+    StatusMessage, LastUpdatedTimestamp differing from the stored snapshot.
+    """
+    if summary.in_progress or stored is None or stored.removed:
+        return True
+    return (
+        summary.status != stored.status
+        or not stored.same_message(summary.status_message)
+        or summary.last_updated != stored.last_updated
+    )
+
+
+def detect_change(
+    stored: StoredJob | None,
+    description: JobDescription,
+    *,
+    observed_at: datetime,
+    baseline: bool,
+    project_arn: str | None = None,
+) -> Change | None:
+    """The change ``description`` makes against ``stored``, or None.
+
+    Only ``Status`` and ``StatusMessage`` count; anything else is not a change.
+    """
+    status, message = description.status, description.status_message
+    arn = project_arn or (stored.project_arn if stored else None)
+    if stored is None or stored.removed:
+        change_type = ChangeType.BASELINE if baseline and stored is None else ChangeType.DISCOVERED
+        previous_status = previous_message = None
+        skipped = () if change_type is ChangeType.BASELINE else skipped_states(None, status)
+    elif status != stored.status:
+        change_type = ChangeType.STATUS
+        previous_status, previous_message = stored.status, stored.status_message
+        skipped = skipped_states(stored.status, status)
+    elif not stored.same_message(message):
+        change_type = ChangeType.STATUS_MESSAGE
+        previous_status, previous_message = stored.status, stored.status_message
+        skipped = ()
+    else:
+        return None
+    version = (stored.version if stored else 0) + 1
+    return Change(
+        event_id=event_id_for(description.key, version, status, message),
+        change_type=change_type,
+        key=description.key,
+        version=version,
+        status=status,
+        previous_status=previous_status,
+        status_message=message,
+        previous_status_message=previous_message,
+        observed_at=observed_at,
+        skipped_states=skipped,
+        project_arn=arn,
+        description=description,
+    )
+
+
+def removal(stored: StoredJob, *, observed_at: datetime, reason: str | None = None) -> Change:
+    """The change that records a tracked job the service no longer knows."""
+    version = stored.version + 1
+    key: JobKey = stored.key
+    return Change(
+        event_id=event_id_for(key, version, REMOVED, reason),
+        change_type=ChangeType.REMOVED,
+        key=key,
+        version=version,
+        status=REMOVED,
+        previous_status=stored.status,
+        status_message=reason,
+        previous_status_message=stored.status_message,
+        observed_at=observed_at,
+        project_arn=stored.project_arn,
+    )
