@@ -108,8 +108,19 @@ class LookoutVisionJobSource:
 
     def __init__(self, client: Any = None, *, rate_per_second: float | None = 4.0) -> None:
         self.client = client if client is not None else lookoutvision_client()
+        #: ThrottlingException answers received (each retried attempt counts).
+        self.throttles = 0
         if rate_per_second:
             RateLimiter(rate_per_second).install(self.client)
+        self.client.meta.events.register("needs-retry.lookoutvision", self._count_throttle)
+
+    def _count_throttle(self, response: Any = None, **_: Any) -> None:
+        if response is not None:
+            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+            if isinstance(parsed, dict) and parsed.get("Error", {}).get("Code") == (
+                "ThrottlingException"
+            ):
+                self.throttles += 1
 
     # -- JobSource -----------------------------------------------------------------------
     def list_projects(self) -> list[Project]:

@@ -53,6 +53,7 @@ class CycleReport:
     delivered: Counter[str] = field(default_factory=Counter)
     publish_failures: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    throttles: int = 0
     duration_seconds: float = 0.0
 
     @property
@@ -81,6 +82,7 @@ class CycleReport:
             "delivered": dict(self.delivered),
             "publishFailures": dict(self.publish_failures),
             "errors": dict(self.errors),
+            "throttles": self.throttles,
             "durationSeconds": round(self.duration_seconds, 3),
         }
 
@@ -104,13 +106,19 @@ class PollCycle:
         self.clock = clock
         self.observer = observer
         self._monotonic = monotonic
+        self._correlation_id: str | None = None
 
     # -- public --------------------------------------------------------------------------
     def run(
-        self, remaining: RemainingTime | None = None, *, margin_seconds: float = 10.0
+        self,
+        remaining: RemainingTime | None = None,
+        *,
+        margin_seconds: float = 10.0,
+        correlation_id: str | None = None,
     ) -> CycleReport:
         start = self._monotonic()
         report = CycleReport(started_at=self.clock())
+        self._correlation_id = correlation_id
 
         def out_of_time() -> bool:
             if remaining is not None and remaining() <= margin_seconds:
@@ -241,7 +249,7 @@ class PollCycle:
             self.store.refresh(stored, description.last_updated)
 
     def _record(self, change: Change, stored: StoredJob | None, report: CycleReport) -> None:
-        change = replace(change, observer=self.observer)
+        change = replace(change, observer=self.observer, correlation_id=self._correlation_id)
         if self.store.record(change, stored.version if stored else None):
             report.recorded.append(change)
             level = logging.DEBUG if change.change_type is ChangeType.BASELINE else logging.INFO

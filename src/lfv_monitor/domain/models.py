@@ -145,6 +145,7 @@ class Change:
     project_arn: str | None = None
     description: JobDescription | None = None  # None for REMOVED
     observer: str = "lfv-monitor"  # who recorded it: the function name, or "cli@host"
+    correlation_id: str | None = None  # the cycle that recorded it (the schedule's execution id)
 
     @property
     def announce(self) -> bool:

@@ -1,0 +1,96 @@
+"""The composition root: builds the real adapters once per process (reused while warm)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import boto3
+
+from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
+from lfv_monitor.adapters.eventbridge import EventBridgePublisher
+from lfv_monitor.adapters.lookoutvision import LookoutVisionJobSource
+from lfv_monitor.adapters.sns import SnsNotifier
+from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
+from lfv_monitor.config import Settings
+from lfv_monitor.domain.cycle import CycleReport, PollCycle, RemainingTime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Monitor:
+    """The poll cycle with its settings: what the handler, ``poll`` and the demo run."""
+
+    cycle: PollCycle
+    settings: Settings
+    source: LookoutVisionJobSource | None = None
+    last_report: CycleReport | None = None
+
+    def run(
+        self, remaining: RemainingTime | None = None, *, correlation_id: str | None = None
+    ) -> CycleReport:
+        throttles_before = self.source.throttles if self.source else 0
+        report = self.cycle.run(
+            remaining,
+            margin_seconds=self.settings.deadline_margin_seconds,
+            correlation_id=correlation_id,
+        )
+        if self.source is not None:
+            report.throttles = self.source.throttles - throttles_before
+        self.last_report = report
+        return report
+
+
+def default_observer(environ: Mapping[str, str]) -> str:
+    function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    return f"lambda:{function}" if function else f"cli@{socket.gethostname()}"
+
+
+def build_monitor(
+    settings: Settings | None = None,
+    *,
+    session: boto3.Session | None = None,
+    environ: Mapping[str, str] | None = None,
+    observer: str | None = None,
+) -> Monitor:
+    """Wire the real adapters.  Endpoints and credentials follow the SDK's configuration."""
+    env = os.environ if environ is None else environ
+    settings = settings or Settings.from_env(env)
+    session = register_service_model(session or boto3.Session())
+    source = LookoutVisionJobSource(
+        lookoutvision_client(session), rate_per_second=settings.lfv_rate_per_second
+    )
+    store = DynamoDBSnapshotStore(
+        settings.table_name,
+        client=aws_client("dynamodb", session),
+        retention_days=settings.history_retention_days,
+    )
+    publishers = [
+        EventBridgePublisher(
+            settings.event_bus_name,
+            source=settings.event_source,
+            client=aws_client("events", session),
+        ),
+        SnsNotifier(settings.topic_arn, client=aws_client("sns", session)),
+    ]
+    cycle = PollCycle(
+        source, store, publishers, clock=utc_now, observer=observer or default_observer(env)
+    )
+    return Monitor(cycle=cycle, settings=settings, source=source)
+
+
+_monitor: Monitor | None = None
+
+
+def monitor() -> Monitor:
+    """The process-wide monitor, built on first use (not at import)."""
+    global _monitor  # noqa: PLW0603 - one composition per warm Lambda container
+    if _monitor is None:
+        _monitor = build_monitor()
+    return _monitor

@@ -1,0 +1,106 @@
+"""``lfv-monitor poll``: run one poll cycle from a terminal, through the Lambda handler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "poll",
+        help="run one poll cycle (the Lambda handler's code) against AWS or any endpoints",
+        description=(
+            "Run one poll cycle, exactly as the scheduled Lambda function does, and print what it "
+            "saw and did. Configuration comes from the same environment variables as the "
+            "function (TABLE_NAME, EVENT_BUS_NAME, TOPIC_ARN, ...) or the flags below. Exits 0 "
+            "when the cycle ran (even if single jobs failed), 1 when it could not run "
+            "(Lookout for Vision unreachable), 2 for bad configuration."
+        ),
+    )
+    parser.add_argument("--table", help="DynamoDB table (default: TABLE_NAME)")
+    parser.add_argument("--event-bus", help="EventBridge bus name or ARN (default: EVENT_BUS_NAME)")
+    parser.add_argument("--topic-arn", help="SNS topic ARN (default: TOPIC_ARN)")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="the cycle's deadline in seconds (900)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the cycle report as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the function's logs")
+    from lfv_monitor.commands.aws_options import add_aws_options
+
+    add_aws_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lfv_monitor.commands.aws_options import apply_aws_options
+
+    apply_aws_options(args)
+    for flag, variable in (
+        ("table", "TABLE_NAME"),
+        ("event_bus", "EVENT_BUS_NAME"),
+        ("topic_arn", "TOPIC_ARN"),
+    ):
+        if getattr(args, flag):
+            os.environ[variable] = getattr(args, flag)
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    from lfv_monitor import bootstrap
+    from lfv_monitor.domain.errors import ConfigurationError
+    from lfv_monitor.handlers.poll import lambda_handler
+    from lfv_monitor.lambda_context import LocalContext, scheduled_event
+    from lfv_monitor.observability import logger
+
+    logger.setLevel("DEBUG" if args.verbose else "WARNING")
+    try:
+        monitor = bootstrap.build_monitor()
+    except ConfigurationError as exc:
+        print(f"lfv-monitor poll: {exc}", file=sys.stderr)
+        print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
+        return 2
+    context = LocalContext(timeout_seconds=args.timeout)
+    summary = lambda_handler(scheduled_event(), context, service=monitor)  # type: ignore[arg-type]
+    report = monitor.last_report
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(render_report(summary))
+        for change in report.recorded if report else []:
+            print(
+                f"  {change.change_type.value:<15} {change.key}  "
+                f"{change.previous_status or '-'} -> {change.status}"
+                + (f"  ({_short(change.status_message)})" if change.status_message else "")
+            )
+    return 1 if summary.get("unreachable") else 0
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_report(summary: dict[str, Any]) -> str:
+    if summary.get("unreachable"):
+        return (
+            "Lookout for Vision could not be reached: the cycle ended early. "
+            "(AWS ended the service on 2025-10-31; point AWS_ENDPOINT_URL_LOOKOUTVISION or "
+            "--lfv-endpoint-url at a simulator or a service that still serves it.)"
+        )
+    parts = [
+        "baseline cycle" if summary.get("baseline") else "cycle",
+        f"{summary['projectsSeen']} projects",
+        f"{summary['jobsSeen']} jobs",
+        f"{summary['jobsDescribed']} described",
+        f"{summary['changesRecorded']} changes recorded",
+        f"{summary['announced']} announced",
+    ]
+    if summary.get("publishFailures"):
+        parts.append(f"publish failures {summary['publishFailures']} (kept in the outbox)")
+    if summary.get("errors"):
+        parts.append(f"errors {summary['errors']}")
+    if summary.get("deadlineReached"):
+        parts.append("deadline reached: the rest is picked up next cycle")
+    return ", ".join(parts) + f" in {summary['durationSeconds']}s"

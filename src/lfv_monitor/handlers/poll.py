@@ -1,0 +1,53 @@
+"""The scheduled poller's Lambda entry point: check config, run one cycle, emit metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lfv_monitor import bootstrap
+from lfv_monitor.domain.cycle import CycleReport
+from lfv_monitor.observability import logger, metrics, tracer
+
+
+def emit_metrics(report: CycleReport) -> None:
+    """One metric per outcome; the template's alarms and dashboard read these names."""
+    add = metrics.add_metric
+    add(name="CycleSucceeded", unit=MetricUnit.Count, value=1 if report.succeeded else 0)
+    add(name="ServiceUnreachable", unit=MetricUnit.Count, value=int(report.unreachable))
+    add(name="JobsSeen", unit=MetricUnit.Count, value=report.jobs_seen)
+    add(name="JobsDescribed", unit=MetricUnit.Count, value=report.jobs_described)
+    add(name="Changes", unit=MetricUnit.Count, value=len(report.announced))
+    add(name="EventsPublished", unit=MetricUnit.Count, value=report.delivered["events"])
+    add(name="NotificationsPublished", unit=MetricUnit.Count, value=report.delivered["sns"])
+    add(name="PublishFailures", unit=MetricUnit.Count, value=sum(report.publish_failures.values()))
+    add(name="SourceErrors", unit=MetricUnit.Count, value=sum(report.errors.values()))
+    add(name="Throttles", unit=MetricUnit.Count, value=report.throttles)
+    add(name="LostRaces", unit=MetricUnit.Count, value=report.lost_races)
+    add(name="DeadlineReached", unit=MetricUnit.Count, value=int(report.deadline_reached))
+    add(name="CycleDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, service: bootstrap.Monitor | None = None
+) -> dict[str, object]:
+    """Run one poll cycle.  ``service`` lets tests and the CLI pass their own monitor.
+
+    Never raises for an unreachable service: a retried invocation would only make a retry
+    storm; the ``CycleSucceeded`` metric and its alarm report it instead.
+    """
+    monitor = service or bootstrap.monitor()
+    report = monitor.run(
+        lambda: context.get_remaining_time_in_millis() / 1000,
+        correlation_id=logger.get_correlation_id(),
+    )
+    emit_metrics(report)
+    summary = report.as_dict()
+    logger.info("cycle finished", extra={"cycle": summary})
+    return summary
