@@ -233,3 +233,17 @@ def test_sns_packs_batches_by_size_as_well_as_count() -> None:
 def test_sns_refuses_a_topic_that_is_not_an_arn() -> None:
     with pytest.raises(ValueError, match=re.escape("topic_arn 'lfv' is not an SNS topic ARN")):
         SnsNotifier("lfv", client=FakeSns())
+
+
+def test_chat_and_email_bodies_of_a_huge_message_stay_readable() -> None:
+    # Given a failure with a 1 MiB status message
+    client = FakeSns()
+    SnsNotifier(TOPIC, client=client).publish([make_change(status_message="é" * 1_048_576)])
+    bodies = json.loads(client.calls[0]["Entries"][0]["Message"])
+    # Then the chat shows a short excerpt and says it was shortened
+    description = json.loads(bodies["default"])["content"]["description"]
+    assert "[shortened here; the email, the event and the history have more]" in description
+    assert len(description.encode()) < 2_000
+    # And the email shows the event's text with the history's length and the query to read it all
+    assert "[truncated, 1048576 chars in full; see the history]" in bodies["email"]
+    assert "statusMessage" in bodies["email"] and "aws dynamodb query" in bodies["email"]

@@ -88,7 +88,7 @@ def fit_text(value: str, max_bytes: int) -> tuple[str, bool]:
     if json_size(value) <= max_bytes:
         return value, False
     marker = truncation_marker(len(value))
-    low, high = 0, len(value)
+    low, high = 0, min(len(value), max_bytes)  # every character takes at least one byte
     while low < high:  # the longest prefix that fits with the marker
         middle = (low + high + 1) // 2
         if json_size(value[:middle] + marker) <= max_bytes:

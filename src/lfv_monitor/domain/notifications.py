@@ -19,7 +19,6 @@ from lfv_monitor.domain.events import (
     DETAIL_TYPE,
     build_detail,
     dumps,
-    fit_text,
     subject_for,
 )
 from lfv_monitor.domain.models import FAILED, SUCCEEDED, Change
@@ -48,7 +47,11 @@ def _code(value: str) -> str:
 
 
 def _block(value: str) -> str:
-    text, _ = fit_text(value, CHAT_MESSAGE_MAX_BYTES)
+    """A code block with at most ``CHAT_MESSAGE_MAX_BYTES`` of ``value``."""
+    text = value
+    if len(value.encode("utf-8")) > CHAT_MESSAGE_MAX_BYTES:
+        text = value.encode("utf-8")[:CHAT_MESSAGE_MAX_BYTES].decode("utf-8", "ignore")
+        text += "… [shortened here; the email, the event and the history have more]"
     return "```\n" + text.replace("```", "'''") + "\n```"
 
 
