@@ -1,1 +1,1 @@
-"""Adapters: the ports of ``lfv_monitor.domain.ports`` implemented over AWS SDK clients."""
+"""Adapters: the domain's ports implemented on AWS services (boto3 lives here and nowhere else)."""
