@@ -17,6 +17,7 @@ from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.cycle import CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.ports import ChangePublisher
 
 
 def utc_now() -> datetime:
@@ -71,7 +72,7 @@ def build_monitor(
         client=aws_client("dynamodb", session),
         retention_days=settings.history_retention_days,
     )
-    publishers = [
+    publishers: list[ChangePublisher] = [
         EventBridgePublisher(
             settings.event_bus_name,
             source=settings.event_source,

@@ -150,7 +150,8 @@ def run_cycles(monitor: Monitor, control: Any, times: list[int]) -> list[dict[st
 
 def detail_of(sns_envelope: dict[str, Any]) -> dict[str, Any]:
     body = json.loads(sns_envelope["Message"])
-    return body["detail"] if "detail" in body else body
+    detail: dict[str, Any] = body.get("detail", body)
+    return detail
 
 
 def test_scenario_history_events_and_notifications(stack: Stack, simulator_control: Any) -> None:
@@ -190,7 +191,7 @@ def test_scenario_history_events_and_notifications(stack: Stack, simulator_contr
         ]
     )
     assert len({e["detail"]["eventId"] for e in events}) == len(events)
-    flash = next(e["detail"] for e in events if e["detail"]["job"] == "flash")
+    flash = next(e["detail"] for e in events if e["detail"]["jobName"] == "flash")
     assert flash["previousStatus"] is None
     assert flash["skippedStates"] == ["CREATED", "RUNNING"]
     assert all(
@@ -199,7 +200,7 @@ def test_scenario_history_events_and_notifications(stack: Stack, simulator_contr
 
     # and the SNS subscription filtered on FAILED got exactly the two failures
     failed = [detail_of(m) for m in stack.drain(stack.failed_queue)]
-    assert sorted((d["job"], d["status"]) for d in failed) == [
+    assert sorted((d["jobName"], d["status"]) for d in failed) == [
         ("fail-1", "FAILED"),
         ("flash", "FAILED"),
     ]

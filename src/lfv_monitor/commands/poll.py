@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
         return 2
     context = LocalContext(timeout_seconds=args.timeout)
-    summary = lambda_handler(scheduled_event(), context, service=monitor)  # type: ignore[arg-type]
+    summary = lambda_handler(scheduled_event(), context, service=monitor)
     report = monitor.last_report
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

@@ -167,6 +167,8 @@ def build_detail(change: Change) -> dict[str, Any]:
         "creationTimestamp": iso_utc(description.creation_timestamp if description else None),
         "lastUpdatedTimestamp": iso_utc(description.last_updated if description else None),
         "observedAt": iso_utc(change.observed_at),
+        "observedBy": _optional_text(change.observer, "observedBy", cut, 256),
+        "correlationId": _optional_text(change.correlation_id, "correlationId", cut, 256),
         "greengrass": {
             "configuration": (
                 _convert(greengrass_config, "greengrass.configuration", cut)
