@@ -51,7 +51,7 @@ SCENARIO = {
                     (150, "RUNNING", "step 3/3"),
                     (400, "SUCCEEDED", "done"),
                 ),
-                job("flash", (130, "CREATED", "queued"), (170, "FAILED", "bad config")),
+                job("flash", (155, "CREATED", "queued"), (200, "FAILED", "bad config")),
                 job("gone", (0, "RUNNING", "compiling"), deleted_at=250),
             ],
         },
@@ -168,8 +168,8 @@ def test_scenario_history_events_and_notifications(stack: Stack, simulator_contr
     events = stack.drain(stack.rule_queue)
     announced = [
         (
-            e["detail"]["project"],
-            e["detail"]["job"],
+            e["detail"]["projectName"],
+            e["detail"]["jobName"],
             e["detail"]["changeType"],
             e["detail"]["status"],
         )

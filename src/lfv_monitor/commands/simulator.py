@@ -1,0 +1,120 @@
+"""``lfv-monitor simulator``: serve Lookout for Vision on the wire, with a virtual clock."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+DEFAULT_PORT = 4510
+LOOPBACK_NAMES = ("localhost",)
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "simulator",
+        help="run the Amazon Lookout for Vision simulator",
+        description=(
+            "Serve the seven Lookout for Vision operations over the real rest-json protocol, so "
+            "boto3 and the AWS CLI work against it with --endpoint-url. Jobs follow the "
+            "scenario's timelines on a virtual clock; a control API under /_simulator/ advances "
+            "the clock, loads scenarios, sets faults and shows the state (docs/simulator.md). "
+            "Prints one JSON line with the URL when ready; stops on Ctrl-C or SIGTERM."
+        ),
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; any other address is reachable from the "
+        "network and prints a warning: the simulator has no authentication)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario file (JSON) with projects, job timelines and faults "
+        "(default: an empty account; the packaged example is at "
+        "src/lfv_monitor/simulator/scenarios/example.json)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="how many virtual seconds pass per wall-clock second (default 1; 0 freezes time "
+        "until POST /_simulator/clock advances it)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    from lfv_monitor.simulator import ScenarioError, SimulatorServer, load_scenario_file
+
+    if args.speed < 0:
+        print(f"lfv-monitor simulator: --speed must be >= 0, got {args.speed}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        print(
+            f"WARNING: binding the simulator to {args.host}: anyone who can reach this address "
+            "can read and change its state (it has no authentication).",
+            file=sys.stderr,
+        )
+    scenario = None
+    if args.scenario:
+        try:
+            scenario = load_scenario_file(args.scenario)
+        except ScenarioError as exc:
+            print(f"lfv-monitor simulator: scenario refused: {exc}", file=sys.stderr)
+            return 2
+        for warning in scenario.warnings():
+            print(f"WARNING: {args.scenario}: {warning}", file=sys.stderr)
+    server = SimulatorServer(host=args.host, port=args.port, scenario=scenario, speed=args.speed)
+    try:
+        server.start()
+    except OSError as exc:
+        print(
+            f"lfv-monitor simulator: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    ready = {
+        "simulator_url": server.url,
+        "control_url": f"{server.url}/_simulator",
+        "scenario": args.scenario,
+        "speed": args.speed,
+        "start_time": server.clock.iso(0),
+    }
+    print(json.dumps(ready), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    return 0

@@ -1,0 +1,30 @@
+"""Amazon Lookout for Vision on the wire, with a virtual clock (see ``docs/simulator.md``)."""
+
+from lfv_monitor.simulator.clock import VirtualClock
+from lfv_monitor.simulator.control import SimulatorControl, SimulatorControlError
+from lfv_monitor.simulator.faults import FaultsError
+from lfv_monitor.simulator.model import validate_output
+from lfv_monitor.simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    ScenarioWarning,
+    example_scenario_path,
+    load_scenario_file,
+    parse_scenario,
+)
+from lfv_monitor.simulator.server import SimulatorServer
+
+__all__ = [
+    "FaultsError",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioWarning",
+    "SimulatorControl",
+    "SimulatorControlError",
+    "SimulatorServer",
+    "VirtualClock",
+    "example_scenario_path",
+    "load_scenario_file",
+    "parse_scenario",
+    "validate_output",
+]

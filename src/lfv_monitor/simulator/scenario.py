@@ -1,0 +1,228 @@
+"""Scenario files: the projects, jobs, timelines and faults the simulator serves.
+
+A scenario is JSON (see ``docs/simulator.md``).  :func:`load_scenario_file` and
+:func:`parse_scenario` refuse a bad one with :class:`ScenarioError`, whose message names every
+bad field by its path (``projects[0].jobs[1].timeline[2].at``) and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from lfv_monitor.simulator.clock import DEFAULT_START_TIME
+from lfv_monitor.simulator.faults import (
+    FaultConfig,
+    FaultsError,
+    format_validation_error,
+    parse_faults,
+)
+from lfv_monitor.simulator.model import shape, validate
+
+KNOWN_STATUSES = ("CREATED", "RUNNING", "SUCCEEDED", "FAILED")
+
+
+class ScenarioError(ValueError):
+    """A scenario is invalid; the message names the field (by path) and the reason."""
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario is valid but unusual (an unknown status string, for instance)."""
+
+
+def _check_shape(shape_name: str, value: Any, field: str) -> Any:
+    errors = validate(shape(shape_name), value, field)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Strict):
+    at: float = Field(description="virtual seconds from start_time (negative: before the start)")
+    status: str = Field(min_length=1)
+    message: str | None = None
+
+
+class Defaults(_Strict):
+    created_s: float = Field(5, ge=0, description="CREATED -> RUNNING for started jobs")
+    running_s: float = Field(120, ge=0, description="RUNNING -> SUCCEEDED for started jobs")
+
+
+class Job(_Strict):
+    name: str
+    model_version: str = "1"
+    description: str | None = None
+    method: str = "Greengrass"
+    greengrass: dict[str, Any] | None = None
+    deleted_at: float | None = None
+    timeline: list[Step] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return str(_check_shape("ModelPackagingJobName", value, "name"))
+
+    @field_validator("model_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return str(_check_shape("ModelVersion", value, "model_version"))
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        return (
+            None
+            if value is None
+            else str(_check_shape("ModelPackagingJobDescription", value, "description"))
+        )
+
+    @field_validator("greengrass")
+    @classmethod
+    def _greengrass(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        _check_shape("GreengrassConfiguration", value, "greengrass")
+        if ("TargetDevice" in value) == ("TargetPlatform" in value):
+            raise ValueError("set exactly one of TargetDevice and TargetPlatform")
+        return value
+
+    @field_validator("timeline")
+    @classmethod
+    def _ordered(cls, steps: list[Step]) -> list[Step]:
+        for i in range(1, len(steps)):
+            if steps[i].at < steps[i - 1].at:
+                raise ValueError(
+                    f"steps must be in time order: step {i} at {steps[i].at} comes before "
+                    f"step {i - 1} at {steps[i - 1].at}"
+                )
+        return steps
+
+
+class Project(_Strict):
+    name: str
+    appears_at: float = 0
+    deleted_at: float | None = None
+    model_versions: list[str] = Field(default_factory=lambda: ["1"], min_length=1)
+    jobs: list[Job] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return str(_check_shape("ProjectName", value, "name"))
+
+    @field_validator("model_versions")
+    @classmethod
+    def _versions(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _check_shape("ModelVersion", value, "model_versions")
+        return values
+
+    @model_validator(mode="after")
+    def _jobs(self) -> Project:
+        seen: set[str] = set()
+        for i, job in enumerate(self.jobs):
+            if job.name in seen:
+                raise ValueError(f"jobs[{i}].name: duplicate job name {job.name!r}")
+            seen.add(job.name)
+            if job.model_version not in self.model_versions:
+                raise ValueError(
+                    f"jobs[{i}].model_version: {job.model_version!r} is not one of the "
+                    f"project's model_versions {self.model_versions}"
+                )
+        return self
+
+
+class Scenario(_Strict):
+    start_time: datetime = DEFAULT_START_TIME
+    seed: int = 1
+    region: str = "us-east-1"
+    account_id: str = Field("123456789012", pattern=r"^[0-9]{12}$")
+    defaults: Defaults = Field(default_factory=Defaults)
+    projects: list[Project] = Field(default_factory=list)
+    faults: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("start_time")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("start_time needs a time zone (for example 2026-11-01T00:00:00Z)")
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _unique_projects(self) -> Scenario:
+        seen: set[str] = set()
+        for i, project in enumerate(self.projects):
+            if project.name in seen:
+                raise ValueError(f"projects[{i}].name: duplicate project name {project.name!r}")
+            seen.add(project.name)
+        return self
+
+    def fault_config(self) -> FaultConfig:
+        return parse_faults(self.faults)
+
+    def warnings(self) -> list[str]:
+        """Valid but unusual things: unknown status strings (the monitor must cope with them)."""
+        out = []
+        for i, project in enumerate(self.projects):
+            for j, job in enumerate(project.jobs):
+                for k, step in enumerate(job.timeline):
+                    if step.status not in KNOWN_STATUSES:
+                        out.append(
+                            f"projects[{i}].jobs[{j}].timeline[{k}].status: {step.status!r} is "
+                            f"not a known status ({', '.join(KNOWN_STATUSES)}); served as is"
+                        )
+        return out
+
+
+def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
+    """Validate a scenario document (already parsed JSON)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: must be a JSON object, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}: {format_validation_error(exc)}") from exc
+    try:
+        scenario.fault_config()
+    except FaultsError as exc:
+        raise ScenarioError(f"{source}: {exc}") from exc
+    for message in scenario.warnings():
+        warnings.warn(f"{source}: {message}", ScenarioWarning, stacklevel=2)
+    return scenario
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` naming what is wrong."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{file}: cannot read the scenario file ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"{file}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    return parse_scenario(data, source=str(file))
+
+
+def example_scenario_path() -> Path:
+    """The example scenario shipped with the package."""
+    return Path(__file__).parent / "scenarios" / "example.json"

@@ -1,0 +1,372 @@
+"""The simulator's HTTP server: Lookout for Vision's rest-json wire protocol plus a control API.
+
+AWS paths (``/2020-11-20/...``) are routed, parsed and validated from the carried model (see
+``model.py``) and answered by the :class:`~lfv_monitor.simulator.engine.Engine`; faults apply
+first.  The control API lives under ``/_simulator/``, outside every AWS path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lfv_monitor.simulator.clock import ClockError, VirtualClock
+from lfv_monitor.simulator.engine import (
+    Engine,
+    ServiceError,
+    injected_error,
+    throttling_error,
+    validation_error,
+)
+from lfv_monitor.simulator.faults import FaultInjector, FaultsError, parse_faults
+from lfv_monitor.simulator.model import (
+    RequestParseError,
+    error_status,
+    match_route,
+    parse_input,
+    validate_input,
+)
+from lfv_monitor.simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario_file,
+    parse_scenario,
+)
+
+logger = logging.getLogger(__name__)
+CONTROL_PREFIX = "/_simulator"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def version_string(self) -> str:
+        return "lfv-simulator"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise validation_error(f"Request body larger than {MAX_BODY_BYTES} bytes")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), headers=headers)
+
+    def _send_error(self, error: ServiceError) -> None:
+        headers = {"x-amzn-ErrorType": error.code}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
+        self._send_json(error_status(error.code), error.body(), headers)
+
+    def _dispatch(self, method: str) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        try:
+            body = self._read_body()
+        except ServiceError as exc:
+            self.close_connection = True
+            self._send_error(exc)
+            return
+        if url.path == CONTROL_PREFIX or url.path.startswith(CONTROL_PREFIX + "/"):
+            self._control(method, url.path[len(CONTROL_PREFIX) :], body)
+        else:
+            self._aws(method, url, body)
+
+    # --- AWS ---------------------------------------------------------------------------
+
+    def _aws(self, method: str, url: urllib.parse.SplitResult, raw: bytes) -> None:
+        sim = self.server.simulator
+        found = match_route(method, url.path)
+        if found is None:
+            self._send_json(
+                404,
+                {"message": f"No operation at {method} {url.path}"},
+                {"x-amzn-ErrorType": "UnknownOperationException"},
+            )
+            return
+        operation, uri_params = found
+        name = operation.name
+        sim.engine.record_call(name)
+        decision = sim.faults.decide(name, sim.clock.now())
+        if decision.unreachable:
+            sim.engine.record_fault("unreachable")
+            self.close_connection = True
+            return
+        if decision.latency_s > 0:
+            time.sleep(decision.latency_s)
+        try:
+            if decision.throttle_retry_after is not None:
+                sim.engine.record_fault("throttled")
+                raise throttling_error(decision.throttle_retry_after, name)
+            if decision.error_code is not None:
+                sim.engine.record_fault(decision.error_code)
+                raise injected_error(decision.error_code, name)
+            result = self._serve(operation, uri_params, url.query, raw)
+        except ServiceError as exc:
+            self._send_error(exc)
+            return
+        if decision.body_fault is not None:
+            sim.engine.record_fault(decision.body_fault)
+            self._send_body_fault(decision.body_fault, result)
+            return
+        self._send_json(200, result)
+
+    def _serve(
+        self, operation: Any, uri_params: dict[str, str], query: str, raw: bytes
+    ) -> dict[str, Any]:
+        body: Any = {}
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise validation_error("The request body is not valid JSON") from exc
+            if not isinstance(body, dict):
+                raise validation_error("The request body must be a JSON object")
+        try:
+            params = parse_input(
+                operation,
+                uri_params,
+                urllib.parse.parse_qs(query, keep_blank_values=True),
+                dict(self.headers.items()),
+                body,
+            )
+        except RequestParseError as exc:
+            raise validation_error(f"1 validation error detected: {exc}") from exc
+        errors = validate_input(operation, params)
+        if errors:
+            count = len(errors)
+            noun = "error" if count == 1 else "errors"
+            raise validation_error(f"{count} validation {noun} detected: " + "; ".join(errors))
+        return self.server.simulator.engine.handle(operation.name, params)
+
+    def _send_body_fault(self, kind: str, result: dict[str, Any]) -> None:
+        if kind == "html":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self._send(502, page, content_type="text/html")
+        elif kind == "empty":
+            self._send(200, b"")
+        elif kind == "not_json":
+            self._send(200, b"this is not JSON {", content_type="application/json")
+        elif kind == "error_200":
+            self._send_json(200, {"__type": "InternalServerException", "message": "oops"})
+        elif kind == "missing_fields":
+            self._send_json(200, _mangle(result, drop=True))
+        else:  # wrong_types
+            self._send_json(200, _mangle(result, drop=False))
+
+    # --- control API ---------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, raw: bytes) -> None:
+        sim = self.server.simulator
+        try:
+            data: Any = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            self._send_json(400, {"error": "the request body is not valid JSON"})
+            return
+        try:
+            if method == "GET" and path in ("/state", "/state/"):
+                self._send_json(200, sim.engine.state())
+            elif method == "POST" and path == "/state/reset-counters":
+                sim.engine.reset_counters()
+                self._send_json(200, {"reset": True})
+            elif path == "/clock" and method in ("GET", "POST"):
+                self._send_json(200, sim.clock_request(data if method == "POST" else {}))
+            elif method == "POST" and path == "/scenario":
+                self._send_json(200, sim.load(parse_scenario(data, source="scenario")))
+            elif method == "POST" and path == "/faults":
+                sim.set_faults(data)
+                self._send_json(200, {"faults": sim.faults.config.raw})
+            elif method == "GET" and path == "/faults":
+                self._send_json(200, {"faults": sim.faults.config.raw})
+            else:
+                self._send_json(404, {"error": f"no control endpoint {method} {path}"})
+        except (ScenarioError, FaultsError, ClockError) as exc:
+            self._send_json(400, {"error": str(exc)})
+
+
+def _mangle(value: Any, *, drop: bool) -> Any:
+    """A response with its leaf fields dropped (``drop``) or given the wrong JSON types."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                out[key] = _mangle(item, drop=drop)
+            elif drop and key not in ("JobName", "ProjectName", "NextToken"):
+                continue
+            elif drop:
+                out[key] = item
+            elif isinstance(item, str):
+                out[key] = 12345 if key != "NextToken" else item
+            else:
+                out[key] = "not-a-number"
+        return out
+    if isinstance(value, list):
+        return [_mangle(item, drop=drop) for item in value]
+    return value
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    simulator: SimulatorServer
+
+
+class SimulatorServer:
+    """Lookout for Vision on ``http://host:port``, with a virtual clock and a control API.
+
+    ``scenario``: a :class:`Scenario`, a dict, or a path to a scenario file (``None``: empty).
+    ``port=0`` picks a free port; ``url`` tells which.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        scenario: Scenario | dict[str, Any] | str | Path | None = None,
+        speed: float = 1.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.clock = VirtualClock(speed=speed)
+        self.engine = Engine(self.clock)
+        self.faults = FaultInjector()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        if scenario is not None:
+            self.load(_as_scenario(scenario))
+
+    # --- state ---------------------------------------------------------------------------
+
+    def load(self, scenario: Scenario) -> dict[str, Any]:
+        """Replace the whole state with ``scenario``; the clock restarts at offset 0."""
+        with self._lock:
+            self.engine.load(scenario)
+            self.faults.configure(scenario.fault_config(), seed=scenario.seed)
+            return {
+                "loaded": True,
+                "projects": len(scenario.projects),
+                "jobs": sum(len(p.jobs) for p in scenario.projects),
+                "warnings": scenario.warnings(),
+                "now": self.clock.now(),
+                "time": self.clock.iso(),
+            }
+
+    def set_faults(self, data: Any) -> None:
+        self.faults.configure(parse_faults(data))
+
+    def clock_request(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise ClockError("the clock request must be a JSON object")
+        unknown = set(data) - {"advance", "set", "speed"}
+        if unknown:
+            raise ClockError(f"unknown clock field(s) {sorted(unknown)}; use advance, set or speed")
+        for key in ("advance", "set", "speed"):
+            value = data.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ClockError(f"{key}: must be a number of seconds, got {value!r}")
+        if "advance" in data and "set" in data:
+            raise ClockError("give either advance or set, not both")
+        if data.get("speed") is not None:
+            self.clock.set_speed(float(data["speed"]))
+        if data.get("advance") is not None:
+            self.clock.advance(float(data["advance"]))
+        if data.get("set") is not None:
+            self.clock.set(float(data["set"]))
+        now = self.clock.now()
+        return {"now": now, "time": self.clock.iso(now), "speed": self.clock.speed}
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the simulator is not started")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self._httpd.server_address[1]}"
+
+    def start(self) -> SimulatorServer:
+        if self._httpd is not None:
+            return self
+        httpd = _Server((self.host, self.port), _Handler)
+        httpd.simulator = self
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _as_scenario(value: Scenario | dict[str, Any] | str | Path) -> Scenario:
+    if isinstance(value, Scenario):
+        return value
+    if isinstance(value, dict):
+        return parse_scenario(value)
+    return load_scenario_file(value)
