@@ -100,6 +100,7 @@ class InMemorySnapshotStore:
     history: dict[JobKey, list[Change]] = field(default_factory=dict)
     outbox: dict[str, tuple[Change, set[str]]] = field(default_factory=dict)
     initialized_at: datetime | None = None
+    cursor: str | None = None
     channels: tuple[str, ...] = ("events", "sns")
     writes: int = 0
     batch_reads: int = 0
@@ -109,6 +110,13 @@ class InMemorySnapshotStore:
 
     def mark_initialized(self, at: datetime) -> None:
         self.initialized_at = at
+
+    def baseline_cursor(self) -> str | None:
+        return self.cursor
+
+    def save_baseline_cursor(self, project: str) -> None:
+        self.writes += 1
+        self.cursor = project
 
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         self.batch_reads += (len(keys) + 99) // 100

@@ -121,13 +121,31 @@ class DynamoDBSnapshotStore:
             Key=_item({"pk": "META", "sk": "BASELINE"}),
             ConsistentRead=True,
         )
-        return "Item" in response
+        return "completed_at" in (response.get("Item") or {})
 
     def mark_initialized(self, at: datetime) -> None:
         self._call(
             "put_item",
             TableName=self.table,
             Item=_item({"pk": "META", "sk": "BASELINE", "completed_at": iso(at)}),
+        )
+
+    def baseline_cursor(self) -> str | None:
+        response = self._call(
+            "get_item",
+            TableName=self.table,
+            Key=_item({"pk": "META", "sk": "BASELINE_CURSOR"}),
+            ConsistentRead=True,
+        )
+        item = _plain(response.get("Item") or {})
+        cursor = item.get("project")
+        return cursor if isinstance(cursor, str) else None
+
+    def save_baseline_cursor(self, project: str) -> None:
+        self._call(
+            "put_item",
+            TableName=self.table,
+            Item=_item({"pk": "META", "sk": "BASELINE_CURSOR", "project": project}),
         )
 
     # -- reads ---------------------------------------------------------------------------

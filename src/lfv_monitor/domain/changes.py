@@ -48,12 +48,19 @@ def skipped_states(previous: str | None, current: str | None) -> tuple[str, ...]
 
 
 def needs_describe(summary: JobSummary, stored: StoredJob | None) -> bool:
-    """The cycle's describe rule for a listed job (the store's in-progress jobs are added apart).
+    """The scheduled cycle's describe rule for a listed job (the store's in-progress jobs are
+    described apart): in progress in the list, or the list differs from the snapshot."""
+    return summary.in_progress or listing_differs(summary, stored)
 
-    In progress in the list, never recorded, re-appeared after removal, or any of Status,
-    StatusMessage, LastUpdatedTimestamp differing from the stored snapshot.
+
+def listing_differs(summary: JobSummary, stored: StoredJob | None) -> bool:
+    """Never recorded, re-appeared after removal, or any of Status, StatusMessage,
+    LastUpdatedTimestamp differing from the stored snapshot.
+
+    The watch loop describes only these: the list carries both fields a change is made of, so a
+    job whose list entry matches its snapshot cannot have changed.
     """
-    if summary.in_progress or stored is None or stored.removed:
+    if stored is None or stored.removed:
         return True
     return (
         summary.status != stored.status

@@ -1,24 +1,34 @@
-"""The poll cycle: one scheduled invocation, over the ports.  Pure orchestration, no I/O of its own.
+"""The poll cycle: one scheduled invocation, over the ports.  Orchestration only, no I/O of its own.
 
-Order of work (so what a deadline cuts off is the cheapest to redo):
-1. deliver what earlier cycles recorded but could not announce (the outbox);
-2. list projects and their jobs;
-3. read the stored state of every listed job in batches, and the store's in-progress jobs;
-4. describe, in this order, the store's in-progress jobs, the listed in-progress jobs, then the
-   listed jobs that differ from their snapshot; record each change atomically;
-5. announce what was recorded on every channel; what fails stays in the outbox.
+One invocation:
+1. delivers what earlier cycles recorded but could not announce (the outbox);
+2. **scans**: lists projects and (a slice of) their jobs while one worker describes, side by side
+   (each operation has its own quota): first the jobs the store holds as in progress, then the
+   listed jobs in progress or differing from their snapshot; every change is recorded atomically;
+3. announces what was recorded; what fails stays in the outbox;
+4. **watches** (optional, sub-minute detection): while jobs are in progress and time is left
+   before the next tick, re-checks only the projects with jobs in progress every interval.
+
+A fleet too large to list in one period is scanned in slices: each cycle lists ``list_budget``
+projects, the slice chosen by the period number, so the full scan rotates over several periods
+with no state to write; jobs in progress are still described every cycle.  The very first scan
+(the silent baseline) keeps a cursor in the store instead, so it can span cycles without losing
+its place.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from lfv_monitor.domain.changes import detect_change, needs_describe, removal
+from lfv_monitor.domain.changes import detect_change, listing_differs, needs_describe, removal
 from lfv_monitor.domain.errors import (
     AccessDeniedError,
     MonitorError,
@@ -35,9 +45,19 @@ log = logging.getLogger("lfv_monitor.cycle")
 RemainingTime = Callable[[], float]
 
 
+@dataclass(frozen=True)
+class CyclePolicy:
+    """How much one invocation may do.  Built from the settings by the composition root."""
+
+    margin_seconds: float = 10.0  # stop starting work this long before the deadline
+    period_seconds: float = 60.0  # the schedule's period
+    list_budget: int | None = None  # projects listed per cycle (None: all of them)
+    watch_interval: float = 0.0  # seconds between watch rounds (0: no watching)
+
+
 @dataclass
 class CycleReport:
-    """What one cycle saw and did; the handler turns it into metrics and the CLI prints it."""
+    """What one invocation saw and did; the handler turns it into metrics, the CLI prints it."""
 
     started_at: datetime
     baseline: bool = False
@@ -45,10 +65,12 @@ class CycleReport:
     listing_complete: bool = True
     deadline_reached: bool = False
     projects_seen: int = 0
+    projects_listed: int = 0
     jobs_seen: int = 0
     jobs_described: int = 0
     lost_races: int = 0
     outbox_retried: int = 0
+    watch_rounds: int = 0
     recorded: list[Change] = field(default_factory=list)
     delivered: Counter[str] = field(default_factory=Counter)
     publish_failures: Counter[str] = field(default_factory=Counter)
@@ -72,6 +94,7 @@ class CycleReport:
             "listingComplete": self.listing_complete,
             "deadlineReached": self.deadline_reached,
             "projectsSeen": self.projects_seen,
+            "projectsListed": self.projects_listed,
             "jobsSeen": self.jobs_seen,
             "jobsDescribed": self.jobs_described,
             "changesRecorded": len(self.recorded),
@@ -79,12 +102,24 @@ class CycleReport:
             "announced": len(self.announced),
             "lostRaces": self.lost_races,
             "outboxRetried": self.outbox_retried,
+            "watchRounds": self.watch_rounds,
             "delivered": dict(self.delivered),
             "publishFailures": dict(self.publish_failures),
             "errors": dict(self.errors),
             "throttles": self.throttles,
             "durationSeconds": round(self.duration_seconds, 3),
         }
+
+
+class _Run:
+    """The state of one invocation, shared by the lister and the describe worker."""
+
+    def __init__(self, report: CycleReport, out_of_time: Callable[[], bool]) -> None:
+        self.report = report
+        self.out_of_time = out_of_time
+        self.lock = threading.Lock()
+        self.undelivered: list[Change] = []
+        self.skipped: set[str] = set()  # projects with a describe the deadline cut off
 
 
 class PollCycle:
@@ -98,14 +133,18 @@ class PollCycle:
         *,
         clock: Callable[[], datetime],
         observer: str = "lfv-monitor",
+        policy: CyclePolicy | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
         self.store = store
         self.publishers = tuple(publishers)
         self.clock = clock
         self.observer = observer
+        self.policy = policy or CyclePolicy()
         self._monotonic = monotonic
+        self._sleep = sleep
         self._correlation_id: str | None = None
 
     # -- public --------------------------------------------------------------------------
@@ -113,22 +152,31 @@ class PollCycle:
         self,
         remaining: RemainingTime | None = None,
         *,
-        margin_seconds: float = 10.0,
+        margin_seconds: float | None = None,
         correlation_id: str | None = None,
     ) -> CycleReport:
+        policy = (
+            self.policy
+            if margin_seconds is None
+            else replace(self.policy, margin_seconds=margin_seconds)
+        )
         start = self._monotonic()
         report = CycleReport(started_at=self.clock())
         self._correlation_id = correlation_id
 
         def out_of_time() -> bool:
-            if remaining is not None and remaining() <= margin_seconds:
+            if remaining is not None and remaining() <= policy.margin_seconds:
                 report.deadline_reached = True
             return report.deadline_reached
 
+        run = _Run(report, out_of_time)
         try:
             self._retry_outbox(report)
             report.baseline = not self.store.is_initialized()
-            self._poll(report, out_of_time)
+            self._scan(run, policy)
+            self._flush(run)
+            if policy.watch_interval > 0 and not report.baseline:
+                self._watch(run, policy, remaining, start)
         except ServiceUnreachableError as exc:
             report.unreachable = True
             report.errors["ServiceUnreachable"] += 1
@@ -136,13 +184,128 @@ class PollCycle:
                 "Lookout for Vision is unreachable; cycle ended early",
                 extra={"reason": str(exc)},
             )
-        # Announce whatever was recorded, even when the cycle ended early.
-        self._deliver(report.announced, report)
-        complete = report.listing_complete and not report.deadline_reached
-        if report.baseline and complete and not report.unreachable:
-            self.store.mark_initialized(self.clock())
+        self._flush(run)  # announce whatever was recorded, even when the cycle ended early
         report.duration_seconds = self._monotonic() - start
         return report
+
+    # -- the scan ------------------------------------------------------------------------
+    def _scan(self, run: _Run, policy: CyclePolicy) -> None:
+        report = run.report
+        projects = sorted(self._list_projects(report), key=lambda p: p.name)
+        arns: dict[str, str | None] = {p.name: p.arn for p in projects}
+        if report.baseline:
+            cursor = self.store.baseline_cursor()
+            chosen = [p for p in projects if cursor is None or p.name > cursor]
+        else:
+            chosen = self._slice(projects, policy)
+
+        active = {job.key: job for job in self.store.active_jobs()}
+        stored: dict[JobKey, StoredJob] = dict(active)
+        queued: set[JobKey] = set()
+        futures: list[Future[None]] = []
+        listed_projects: list[str] = []
+        listed: dict[JobKey, JobSummary] = {}
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe") as worker:
+
+            def submit(key: JobKey) -> None:
+                if key not in queued:
+                    queued.add(key)
+                    futures.append(worker.submit(self._check_job, run, key, stored.get(key), arns))
+
+            for key in sorted(active):
+                submit(key)
+
+            waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
+
+            def resolve() -> None:
+                stored.update(self.store.get_jobs(waiting))
+                for key in waiting:
+                    if needs_describe(listed[key], stored.get(key)):
+                        submit(key)
+                waiting.clear()
+
+            try:
+                for project in chosen:
+                    if run.out_of_time():
+                        break
+                    jobs = self._list_jobs(project, report)
+                    if jobs is None:
+                        continue
+                    listed_projects.append(project.name)
+                    for summary in jobs:
+                        listed[summary.key] = summary
+                        if summary.key in queued:
+                            continue
+                        waiting.append(summary.key)
+                        if len(waiting) == 100:
+                            resolve()
+                if waiting:
+                    resolve()
+            finally:
+                for future in futures:
+                    future.result()  # re-raises ServiceUnreachableError from the worker
+
+        report.projects_listed = len(listed_projects)
+        report.jobs_seen = len(listed)
+        if len(listed_projects) < len(chosen):
+            report.listing_complete = False
+        if report.baseline:
+            self._advance_baseline(run, chosen, listed_projects)
+
+    def _slice(self, projects: list[Project], policy: CyclePolicy) -> list[Project]:
+        budget = policy.list_budget
+        if not budget or len(projects) <= budget:
+            return projects
+        slices = math.ceil(len(projects) / budget)
+        index = int(self.clock().timestamp() // policy.period_seconds) % slices
+        return projects[index * budget : (index + 1) * budget]
+
+    def _advance_baseline(self, run: _Run, chosen: list[Project], listed: list[str]) -> None:
+        done = None
+        for project, name in zip(chosen, listed, strict=False):
+            if project.name != name or name in run.skipped:
+                break
+            done = name
+        if done is not None and done == (chosen[-1].name if chosen else None):
+            self.store.mark_initialized(self.clock())
+            log.info("baseline complete", extra={"projects": len(listed)})
+        elif not chosen and run.report.listing_complete:
+            self.store.mark_initialized(self.clock())
+        elif done is not None:
+            self.store.save_baseline_cursor(done)
+            log.info("baseline continues next cycle", extra={"through": done})
+
+    # -- the watch -----------------------------------------------------------------------
+    def _watch(
+        self, run: _Run, policy: CyclePolicy, remaining: RemainingTime | None, start: float
+    ) -> None:
+        """Re-check the projects with jobs in progress until the next tick comes near."""
+        report = run.report
+        while True:
+            active = {job.key: job for job in self.store.active_jobs()}
+            if not active:
+                return
+            left = policy.period_seconds - (self._monotonic() - start)
+            if remaining is not None:
+                left = min(left, remaining())
+            if left - policy.watch_interval <= policy.margin_seconds:
+                return
+            self._sleep(policy.watch_interval)
+            report.watch_rounds += 1
+            stored = dict(active)
+            listed: dict[JobKey, JobSummary] = {}
+            for name in sorted({key.project for key in active}):
+                for summary in self._list_jobs(Project(name), report) or []:
+                    listed[summary.key] = summary
+            stored.update(self.store.get_jobs([k for k in listed if k not in stored]))
+            recheck = [k for k, s in sorted(listed.items()) if listing_differs(s, stored.get(k))]
+            recheck += [k for k in sorted(active) if k not in listed]
+            for key in recheck:
+                if run.out_of_time():
+                    return
+                self._check_job(run, key, stored.get(key), {})
+            self._flush(run)
 
     # -- steps ---------------------------------------------------------------------------
     def _retry_outbox(self, report: CycleReport) -> None:
@@ -154,42 +317,6 @@ class PollCycle:
         for publisher in self.publishers:
             changes = [c for c, channels in pending if publisher.channel in channels]
             self._publish(publisher, changes, report)
-
-    def _poll(self, report: CycleReport, out_of_time: Callable[[], bool]) -> None:
-        projects = self._list_projects(report)
-        listed: dict[JobKey, JobSummary] = {}
-        arns: dict[str, str | None] = {p.name: p.arn for p in projects}
-        for project in projects:
-            if out_of_time():
-                report.listing_complete = False
-                break
-            for summary in self._list_jobs(project, report):
-                listed[summary.key] = summary
-        report.jobs_seen = len(listed)
-
-        stored = self.store.get_jobs(sorted(listed))
-        active = {job.key: job for job in self.store.active_jobs()}
-        stored.update(active)
-
-        order: list[JobKey] = list(sorted(active))
-        seen = set(order)
-        in_progress = [k for k, s in sorted(listed.items()) if s.in_progress and k not in seen]
-        order += in_progress
-        seen.update(in_progress)
-        order += [
-            k
-            for k, s in sorted(listed.items())
-            if k not in seen and needs_describe(s, stored.get(k))
-        ]
-
-        for key in order:
-            if out_of_time():
-                log.warning(
-                    "deadline reached; the rest is picked up next cycle",
-                    extra={"not_described": len(order) - report.jobs_described},
-                )
-                break
-            self._check_job(key, stored.get(key), arns.get(key.project), report)
 
     def _list_projects(self, report: CycleReport) -> list[Project]:
         try:
@@ -203,81 +330,97 @@ class PollCycle:
         report.projects_seen = len(projects)
         return projects
 
-    def _list_jobs(self, project: Project, report: CycleReport) -> list[JobSummary]:
+    def _list_jobs(self, project: Project, report: CycleReport) -> list[JobSummary] | None:
         try:
             return self.source.list_jobs(project.name)
         except ServiceUnreachableError:
             raise
         except ResourceNotFoundError:
             # Deleted between ListProjects and ListModelPackagingJobs: its tracked in-progress
-            # jobs are described below and recorded as removed.
+            # jobs are described and recorded as removed.
             log.info("project disappeared while listing", extra={"project": project.name})
             return []
         except MonitorError as exc:
             self._count_error(report, exc, project=project.name, job=None)
             report.listing_complete = False
-            return []
+            return None
 
     def _check_job(
-        self, key: JobKey, stored: StoredJob | None, arn: str | None, report: CycleReport
+        self,
+        run: _Run,
+        key: JobKey,
+        stored: StoredJob | None,
+        arns: dict[str, str | None],
     ) -> None:
+        report = run.report
+        if run.out_of_time():
+            with run.lock:
+                run.skipped.add(key.project)
+            return
         try:
             description = self.source.describe_job(key)
         except ServiceUnreachableError:
             raise
         except ResourceNotFoundError as exc:
-            report.jobs_described += 1
+            with run.lock:
+                report.jobs_described += 1
             if stored is not None and not stored.removed:
                 self._record(
-                    removal(stored, observed_at=self.clock(), reason=str(exc)), stored, report
+                    run, removal(stored, observed_at=self.clock(), reason=str(exc)), stored
                 )
             return
         except MonitorError as exc:
-            self._count_error(report, exc, project=key.project, job=key.job)
+            with run.lock:
+                self._count_error(report, exc, project=key.project, job=key.job)
             return
-        report.jobs_described += 1
+        with run.lock:
+            report.jobs_described += 1
         change = detect_change(
             stored,
             description,
             observed_at=self.clock(),
             baseline=report.baseline,
-            project_arn=arn,
+            project_arn=arns.get(key.project),
         )
         if change is not None:
-            self._record(change, stored, report)
+            self._record(run, change, stored)
         elif stored is not None and description.last_updated != stored.last_updated:
             self.store.refresh(stored, description.last_updated)
 
-    def _record(self, change: Change, stored: StoredJob | None, report: CycleReport) -> None:
+    def _record(self, run: _Run, change: Change, stored: StoredJob | None) -> None:
         change = replace(change, observer=self.observer, correlation_id=self._correlation_id)
-        if self.store.record(change, stored.version if stored else None):
-            report.recorded.append(change)
-            level = logging.DEBUG if change.change_type is ChangeType.BASELINE else logging.INFO
-            log.log(
-                level,
-                "job changed",
-                extra={
-                    "project": change.key.project,
-                    "job": change.key.job,
-                    "change_type": change.change_type.value,
-                    "status": change.status,
-                    "previous_status": change.previous_status,
-                    "event_id": change.event_id,
-                    "version": change.version,
-                },
-            )
-        else:
-            report.lost_races += 1
+        if not self.store.record(change, stored.version if stored else None):
+            with run.lock:
+                run.report.lost_races += 1
             log.info(
                 "change already recorded by another invocation",
                 extra={"project": change.key.project, "job": change.key.job},
             )
-
-    def _deliver(self, changes: Sequence[Change], report: CycleReport) -> None:
-        if not changes:
             return
+        with run.lock:
+            run.report.recorded.append(change)
+            if change.announce:
+                run.undelivered.append(change)
+        level = logging.DEBUG if change.change_type is ChangeType.BASELINE else logging.INFO
+        log.log(
+            level,
+            "job changed",
+            extra={
+                "project": change.key.project,
+                "job": change.key.job,
+                "change_type": change.change_type.value,
+                "status": change.status,
+                "previous_status": change.previous_status,
+                "event_id": change.event_id,
+                "version": change.version,
+            },
+        )
+
+    def _flush(self, run: _Run) -> None:
+        with run.lock:
+            changes, run.undelivered = run.undelivered, []
         for publisher in self.publishers:
-            self._publish(publisher, changes, report)
+            self._publish(publisher, changes, run.report)
 
     def _publish(
         self, publisher: ChangePublisher, changes: Sequence[Change], report: CycleReport
