@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import ConnectionClosedError
 
 from lfv_monitor.clients import lookoutvision_client
 from lfv_monitor.simulator import (
@@ -328,7 +328,7 @@ def test_body_faults_reach_the_client(simulator: SimulatorServer, kind: str) -> 
 def test_unreachable_closes_the_connection(simulator: SimulatorServer) -> None:
     SimulatorControl(simulator.url).set_faults({"unreachable": True})
     client = _client(simulator.url)
-    with pytest.raises(BotoConnectionError):
+    with pytest.raises(ConnectionClosedError):
         client.list_projects()
 
 
