@@ -22,6 +22,8 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "LfvMonitorTests")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "lfv-monitor")
+    # The sub-minute watch sleeps on the wall clock; tests that want it inject a virtual sleep.
+    monkeypatch.setenv("ACTIVE_POLL_INTERVAL", "0")
 
 
 # Fixture modules shared by the test levels (servers on 127.0.0.1).

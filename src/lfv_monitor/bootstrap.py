@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from lfv_monitor.adapters.lookoutvision import LookoutVisionJobSource
 from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
-from lfv_monitor.domain.cycle import CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
 from lfv_monitor.domain.ports import ChangePublisher
 
 
@@ -37,11 +38,7 @@ class Monitor:
         self, remaining: RemainingTime | None = None, *, correlation_id: str | None = None
     ) -> CycleReport:
         throttles_before = self.source.throttles if self.source else 0
-        report = self.cycle.run(
-            remaining,
-            margin_seconds=self.settings.deadline_margin_seconds,
-            correlation_id=correlation_id,
-        )
+        report = self.cycle.run(remaining, correlation_id=correlation_id)
         if self.source is not None:
             report.throttles = self.source.throttles - throttles_before
         self.last_report = report
@@ -59,8 +56,15 @@ def build_monitor(
     session: boto3.Session | None = None,
     environ: Mapping[str, str] | None = None,
     observer: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Monitor:
-    """Wire the real adapters.  Endpoints and credentials follow the SDK's configuration."""
+    """Wire the real adapters.  Endpoints and credentials follow the SDK's configuration.
+
+    ``clock``, ``monotonic`` and ``sleep`` let a run follow a virtual clock (the demo, the
+    latency benchmark); the Lambda function uses the real ones.
+    """
     env = os.environ if environ is None else environ
     settings = settings or Settings.from_env(env)
     session = register_service_model(session or boto3.Session())
@@ -80,8 +84,21 @@ def build_monitor(
         ),
         SnsNotifier(settings.topic_arn, client=aws_client("sns", session)),
     ]
+    policy = CyclePolicy(
+        margin_seconds=settings.deadline_margin_seconds,
+        period_seconds=settings.schedule_period_seconds,
+        list_budget=settings.list_budget(),
+        watch_interval=settings.active_poll_interval,
+    )
     cycle = PollCycle(
-        source, store, publishers, clock=utc_now, observer=observer or default_observer(env)
+        source,
+        store,
+        publishers,
+        clock=clock,
+        observer=observer or default_observer(env),
+        policy=policy,
+        monotonic=monotonic,
+        sleep=sleep,
     )
     return Monitor(cycle=cycle, settings=settings, source=source)
 

@@ -28,6 +28,17 @@ class Settings(BaseModel):
     )
     history_retention_days: int = Field(default=0, alias="HISTORY_RETENTION_DAYS", ge=0)
     active_poll_interval: float = Field(default=10.0, alias="ACTIVE_POLL_INTERVAL", ge=0, le=300)
+    schedule_period_seconds: float = Field(
+        default=60.0, alias="SCHEDULE_PERIOD_SECONDS", ge=10, le=86400
+    )
+    list_budget_per_cycle: int = Field(default=0, alias="LIST_BUDGET_PER_CYCLE", ge=0)
+
+    def list_budget(self) -> int | None:
+        """Projects one cycle lists: as set, or what the rate allows within one period."""
+        if self.list_budget_per_cycle:
+            return self.list_budget_per_cycle
+        usable = self.schedule_period_seconds - self.deadline_margin_seconds
+        return max(1, int(usable * self.lfv_rate_per_second * 0.8))
 
     @field_validator("event_source")
     @classmethod

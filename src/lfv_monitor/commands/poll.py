@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="the cycle's deadline in seconds (900)"
     )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="after the cycle, keep re-checking jobs in progress every ACTIVE_POLL_INTERVAL "
+        "seconds until the next tick, as the function does (default: one cycle and exit)",
+    )
     parser.add_argument("--json", action="store_true", help="print the cycle report as JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the function's logs")
     from lfv_monitor.commands.aws_options import add_aws_options
@@ -47,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, flag):
             os.environ[variable] = getattr(args, flag)
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    if not args.watch:
+        os.environ["ACTIVE_POLL_INTERVAL"] = "0"
 
     from lfv_monitor import bootstrap
     from lfv_monitor.domain.errors import ConfigurationError

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -40,6 +40,12 @@ from lfv_monitor.domain.models import Change, ChangeType, JobKey, JobSummary, Pr
 from lfv_monitor.domain.ports import ChangePublisher, JobSource, SnapshotStore
 
 log = logging.getLogger("lfv_monitor.cycle")
+
+#: Stored states are read in batches of this many keys (DynamoDB BatchGetItem's limit).
+BATCH = 100
+#: The lister waits while this many describes are queued: listing further would only find work
+#: the deadline cannot reach (a baseline, or a burst of changes).
+BACKLOG = 100
 
 #: Remaining seconds of the invocation (Lambda's ``get_remaining_time_in_millis`` / 1000).
 RemainingTime = Callable[[], float]
@@ -219,14 +225,22 @@ class PollCycle:
             waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
 
             def resolve() -> None:
-                stored.update(self.store.get_jobs(waiting))
-                for key in waiting:
-                    if needs_describe(listed[key], stored.get(key)):
-                        submit(key)
-                waiting.clear()
+                """Read the waiting snapshots, 100 keys a call; queue what needs describing."""
+                while waiting:
+                    batch = waiting[:BATCH]
+                    del waiting[:BATCH]
+                    stored.update(self.store.get_jobs(batch))
+                    for key in batch:
+                        if needs_describe(listed[key], stored.get(key)):
+                            submit(key)
+
+            def backlog() -> set[Future[None]]:
+                return {f for f in futures if not f.done()}
 
             try:
                 for project in chosen:
+                    while len(pending := backlog()) >= BACKLOG and not run.out_of_time():
+                        wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                     if run.out_of_time():
                         break
                     jobs = self._list_jobs(project, report)
@@ -235,13 +249,13 @@ class PollCycle:
                     listed_projects.append(project.name)
                     for summary in jobs:
                         listed[summary.key] = summary
-                        if summary.key in queued:
-                            continue
-                        waiting.append(summary.key)
-                        if len(waiting) == 100:
-                            resolve()
-                if waiting:
-                    resolve()
+                        if summary.key not in queued:
+                            waiting.append(summary.key)
+                    # Full batches keep reads at ceil(jobs / 100) a cycle; a baseline, which
+                    # describes nearly every job, feeds an idle describer at once instead.
+                    if len(waiting) >= BATCH or (report.baseline and not backlog()):
+                        resolve()
+                resolve()
             finally:
                 for future in futures:
                     future.result()  # re-raises ServiceUnreachableError from the worker
