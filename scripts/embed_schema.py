@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "events" / "schemas" / "job-state-change.schema.json"
 TEMPLATE = ROOT / "template.yaml"
 BLOCK = re.compile(
-    r"(?P<indent>[ ]*)# BEGIN job-state-change\.schema\.json\n.*?# END job-state-change\.schema\.json",
+    r"(?P<indent>[ ]*)# BEGIN job-state-change\.schema\.json\n"
+    r".*?# END job-state-change\.schema\.json",
     re.DOTALL,
 )
 
