@@ -1,0 +1,163 @@
+"""template.yaml deploys to moto's CloudFormation and the resources are there as it says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from lfv_monitor.local.stack import StackDeployError, StackOutputs, deploy_stack
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def stack(aws_endpoint: str) -> StackOutputs:
+    return deploy_stack(aws_endpoint, TEMPLATE, {})
+
+
+def test_table_has_the_documented_keys_indexes_ttl_and_recovery(
+    aws_endpoint: str, stack: StackOutputs
+) -> None:
+    # Given a stack deployed with the default parameters
+    dynamodb = _client("dynamodb", aws_endpoint)
+    # When the table is described
+    table = dynamodb.describe_table(TableName=stack.table_name)["Table"]
+    # Then it has the keys, indexes and settings of docs/architecture.md
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    indexes = {
+        index["IndexName"]: (
+            [key["AttributeName"] for key in index["KeySchema"]],
+            index["Projection"]["ProjectionType"],
+        )
+        for index in table["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "ByProject": (["gsi1pk", "gsi1sk"], "ALL"),
+        "ByStatus": (["gsi2pk", "gsi2sk"], "ALL"),
+        "Active": (["active_pk", "active_sk"], "ALL"),
+    }
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TableArn"] == stack.as_dict()["TableArn"]
+    ttl = dynamodb.describe_time_to_live(TableName=stack.table_name)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    backups = dynamodb.describe_continuous_backups(TableName=stack.table_name)
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_bus_and_archive_exist(aws_endpoint: str, stack: StackOutputs) -> None:
+    events = _client("events", aws_endpoint)
+    bus = events.describe_event_bus(Name=stack.event_bus_name)
+    assert bus["Arn"] == stack.event_bus_arn
+    assert stack.event_bus_name == "lfv-monitor-events"
+    archive = events.describe_archive(ArchiveName=stack.as_dict()["EventArchiveName"])
+    assert archive["EventSourceArn"] == stack.event_bus_arn
+    assert json.loads(archive["EventPattern"]) == {"source": ["lfv-monitor"]}
+
+
+def test_topics_are_encrypted_with_the_stack_key_and_publishing_is_restricted(
+    aws_endpoint: str, stack: StackOutputs
+) -> None:
+    sns = _client("sns", aws_endpoint)
+    kms = _client("kms", aws_endpoint)
+    key_arn = stack.as_dict()["KmsKeyArn"]
+    for topic_arn in (stack.topic_arn, stack.alarm_topic_arn):
+        attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        key = kms.describe_key(KeyId=attributes["KmsMasterKeyId"])["KeyMetadata"]
+        assert key["Arn"] == key_arn
+    policy = json.loads(sns.get_topic_attributes(TopicArn=stack.topic_arn)["Attributes"]["Policy"])
+    deny = next(s for s in policy["Statement"] if s["Sid"] == "DenyPublishFromAnyoneElse")
+    role_arn = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert role_arn.startswith("arn:aws:iam::123456789012:role/")
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+
+
+def test_dead_letter_queues_exist(aws_endpoint: str, stack: StackOutputs) -> None:
+    sqs = _client("sqs", aws_endpoint)
+    for url in (stack.dead_letter_queue_url, stack.scheduler_dead_letter_queue_url):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["MessageRetentionPeriod"] == "1209600"
+
+
+def test_alarms_report_to_the_alarm_topic(aws_endpoint: str, stack: StackOutputs) -> None:
+    cloudwatch = _client("cloudwatch", aws_endpoint)
+    alarms = {
+        alarm["AlarmName"]: alarm
+        for alarm in cloudwatch.describe_alarms(AlarmNamePrefix="lfv-monitor-")["MetricAlarms"]
+    }
+    assert set(alarms) == {
+        f"lfv-monitor-{name}"
+        for name in (
+            "FunctionErrorsAlarm",
+            "NoSuccessfulCycleAlarm",
+            "PublishFailuresAlarm",
+            "ThrottlesAlarm",
+            "DeadLetterQueueAlarm",
+            "SchedulerDeadLetterQueueAlarm",
+        )
+    }
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [stack.alarm_topic_arn]
+    no_cycle = alarms["lfv-monitor-NoSuccessfulCycleAlarm"]
+    assert (no_cycle["Namespace"], no_cycle["MetricName"]) == ("LfvMonitor", "CycleSucceeded")
+    assert no_cycle["TreatMissingData"] == "breaching"
+    assert no_cycle["EvaluationPeriods"] == 10
+
+
+def test_outputs_name_everything_and_the_gaps_say_what_is_not_emulated(
+    aws_endpoint: str, stack: StackOutputs
+) -> None:
+    outputs = stack.as_dict()
+    for key in (
+        "TableName",
+        "EventBusName",
+        "EventBusArn",
+        "TopicArn",
+        "AlarmTopicArn",
+        "FunctionName",
+        "FunctionArn",
+        "DeadLetterQueueUrl",
+        "SchedulerDeadLetterQueueUrl",
+        "ScheduleName",
+        "DashboardName",
+    ):
+        assert outputs[key], key
+    assert not any(key.startswith("LfvLocal") for key in outputs)
+    assert stack.schedule_name == "lfv-monitor-poll"
+    assert stack.gap("PollerFunction").handling == "not-emulated"
+    assert stack.gap("PollerFunctionPoll").resource_type == "AWS::Scheduler::Schedule"
+    assert stack.gap("JobStateChangeSchema").handling == "not-emulated"
+    assert stack.gap("NotificationTopicPolicy").handling == "api"
+    assert stack.gap("NotificationEmailSubscription").handling == "condition-false"
+    dashboards = _client("cloudwatch", aws_endpoint).list_dashboards()["DashboardEntries"]
+    assert [d["DashboardName"] for d in dashboards] == [stack.dashboard_name]
+
+
+def test_an_email_address_subscribes_with_the_status_filter(aws_endpoint: str) -> None:
+    # Given an email address and the statuses to hear about
+    parameters = {"NotificationEmail": "ops@example.com", "NotifyStatuses": "FAILED"}
+    # When the stack is deployed
+    stack = deploy_stack(aws_endpoint, TEMPLATE, parameters, stack_name="lfv-mail")
+    # Then the topic has one email subscription filtered on the `status` attribute
+    sns = _client("sns", aws_endpoint)
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=stack.topic_arn)["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "ops@example.com")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    assert json.loads(attributes["Attributes"]["FilterPolicy"]) == {"status": ["FAILED"]}
+    assert stack.gap("NotificationEmailSubscription").handling == "api"
+
+
+def test_an_unknown_parameter_is_refused_by_name(aws_endpoint: str) -> None:
+    with pytest.raises(StackDeployError, match="NotAParameter"):
+        deploy_stack(aws_endpoint, TEMPLATE, {"NotAParameter": "x"})

@@ -1,0 +1,307 @@
+"""template.yaml keeps its security and reliability properties: a later edit cannot weaken them
+without a failing test. The template is read with cfn-lint's CloudFormation-aware loader."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode_str
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+SCHEMA_PATH = ROOT / "events" / "schemas" / "job-state-change.schema.json"
+
+POLLER_ACTIONS = {
+    "lookoutvision:ListProjects",
+    "lookoutvision:ListModelPackagingJobs",
+    "lookoutvision:DescribeModelPackagingJob",
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "events:PutEvents",
+    "sns:Publish",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    decoded, matches = decode_str(TEMPLATE_PATH.read_text())
+    assert not matches, matches
+    assert decoded is not None
+    return dict(decoded)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"])
+
+
+def _of_type(resources: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == resource_type}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every policy statement in the template, with where it sits."""
+    poller = resources["PollerFunction"]["Properties"]
+    for policy in poller["Policies"]:
+        for statement in policy["Statement"]:
+            yield "PollerFunction.Policies", statement
+    for name, resource in resources.items():
+        props = resource.get("Properties", {})
+        for key in ("KeyPolicy", "PolicyDocument", "AssumeRolePolicyDocument"):
+            if key in props:
+                for statement in props[key]["Statement"]:
+                    yield f"{name}.{key}", statement
+        for policy in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield f"{name}.Policies", statement
+
+
+def _is_key_admin_statement(where: str, statement: dict[str, Any]) -> bool:
+    # The standard KMS key-administration statement for the account itself: without kms:* the
+    # key could become unmanageable. It is the one wildcard the template allows.
+    return (
+        where == "NotificationKey.KeyPolicy"
+        and statement.get("Sid") == "EnableIamPolicies"
+        and statement["Principal"]
+        == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    )
+
+
+def test_no_policy_statement_grants_a_wildcard_action(resources: dict[str, Any]) -> None:
+    # Given every policy statement in the template
+    statements = list(_statements(resources))
+    assert statements
+    # Then no action is or contains "*", but the account's own key-administration statement
+    for where, statement in statements:
+        if _is_key_admin_statement(where, statement):
+            continue
+        for action in _as_list(statement.get("Action", [])):
+            assert "*" not in action, f"{where} {statement.get('Sid')}: wildcard action {action}"
+        assert "NotAction" not in statement, f"{where}: NotAction grants everything else"
+
+
+def test_the_poller_gets_exactly_the_actions_it_uses(resources: dict[str, Any]) -> None:
+    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    granted = {action for s in statements for action in _as_list(s["Action"])}
+    assert granted == POLLER_ACTIONS
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_only_list_projects_has_an_unscoped_resource(resources: dict[str, Any]) -> None:
+    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    unscoped = [s for s in statements if "*" in _as_list(s["Resource"])]
+    assert [s["Action"] for s in unscoped] == ["lookoutvision:ListProjects"]
+    jobs = next(s for s in statements if s["Sid"] == "ReadModelPackagingJobs")
+    assert jobs["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lookoutvision:${AWS::Region}:${AWS::AccountId}:project/*"
+    }
+    table = next(s for s in statements if s["Sid"] == "AuditTrail")
+    assert table["Resource"] == [
+        {"Fn::GetAtt": ["JobsTable", "Arn"]},
+        {"Fn::Sub": "${JobsTable.Arn}/index/*"},
+    ]
+
+
+def test_table_is_encrypted_recoverable_and_kept_in_prod(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    table = resources["JobsTable"]
+    props = table["Properties"]
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    # DeletionPolicy is resolved by AWS::LanguageExtensions from the stage mapping.
+    assert "AWS::LanguageExtensions" in template["Transform"]
+    assert table["DeletionPolicy"] == {
+        "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "DeletionPolicy"]
+    }
+    assert template["Mappings"]["StageSettings"]["prod"]["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_table_matches_the_documented_design(resources: dict[str, Any]) -> None:
+    props = resources["JobsTable"]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == {
+        name: "S"
+        for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "active_pk", "active_sk")
+    }
+    indexes = {
+        index["IndexName"]: (
+            [k["AttributeName"] for k in index["KeySchema"]],
+            index["Projection"]["ProjectionType"],
+        )
+        for index in props["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "ByProject": (["gsi1pk", "gsi1sk"], "ALL"),
+        "ByStatus": (["gsi2pk", "gsi2sk"], "ALL"),
+        "Active": (["active_pk", "active_sk"], "ALL"),
+    }
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_topics_are_encrypted_with_the_rotating_customer_key(resources: dict[str, Any]) -> None:
+    topics = _of_type(resources, "AWS::SNS::Topic")
+    assert set(topics) == {"NotificationTopic", "AlarmTopic"}
+    for topic in topics.values():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationKey"}
+    key = resources["NotificationKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    services = next(
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if s["Sid"] == "AllowServicesToUseTheKeyForThisAccount"
+    )
+    assert set(services["Principal"]["Service"]) >= {
+        "sns.amazonaws.com",
+        "events.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+    }
+    assert services["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def test_only_the_poller_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
+    policy = resources["NotificationTopicPolicy"]["Properties"]
+    assert policy["Topics"] == [{"Ref": "NotificationTopic"}]
+    deny = next(s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny")
+    assert deny["Principal"] == "*"
+    assert deny["Action"] == "sns:Publish"
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["PollerFunctionRole", "Arn"]}}
+    }
+
+
+def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str, Any]) -> None:
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    assert set(queues) == {"DeadLetterQueue", "SchedulerDeadLetterQueue"}
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    poller = resources["PollerFunction"]["Properties"]
+    assert poller["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    }
+    schedule = poller["Events"]["Poll"]
+    assert schedule["Type"] == "ScheduleV2"
+    assert schedule["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]}
+    }
+    assert schedule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    watched = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    assert watched == set(queues)
+
+
+def test_cycles_never_overlap_and_fit_the_schedule(resources: dict[str, Any]) -> None:
+    poller = resources["PollerFunction"]["Properties"]
+    assert poller["ReservedConcurrentExecutions"] == 1
+    # The shortest schedule is one minute: a cycle must end before the next one starts.
+    assert poller["Timeout"] < 60
+    assert poller["Tracing"] == "Active"
+    assert poller["Runtime"] == "python3.13"
+    assert poller["Architectures"] == ["arm64"]
+    assert poller["Handler"] == "lfv_monitor.handlers.poll.lambda_handler"
+
+
+def test_logs_have_a_retention_in_every_stage(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    log_group = resources["PollerLogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] == {
+        "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]
+    }
+    for stage in ("dev", "prod"):
+        assert template["Mappings"]["StageSettings"][stage]["LogRetentionDays"] > 0
+    assert resources["PollerFunction"]["Properties"]["LoggingConfig"]["LogGroup"] == {
+        "Ref": "PollerLogGroup"
+    }
+
+
+def test_email_and_slack_exist_only_when_configured(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    assert resources["NotificationEmailSubscription"]["Condition"] == "HasNotificationEmail"
+    assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+    assert resources["SlackChannel"]["Condition"] == "HasSlack"
+    assert resources["SlackChannelRole"]["Condition"] == "HasSlack"
+    assert template["Conditions"]["HasSlack"] == {
+        "Fn::And": [
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "SlackWorkspaceId"}, ""]}]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "SlackChannelId"}, ""]}]},
+        ]
+    }
+    for parameter in ("NotificationEmail", "AlarmEmail", "SlackWorkspaceId", "SlackChannelId"):
+        assert template["Parameters"][parameter]["Default"] == ""
+    subscription = resources["NotificationEmailSubscription"]["Properties"]
+    assert subscription["FilterPolicy"] == {"status": {"Ref": "NotifyStatuses"}}
+    assert template["Parameters"]["NotifyStatuses"]["Default"] == "SUCCEEDED,FAILED"
+
+
+def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -> None:
+    skips = [
+        (name, skip)
+        for name, resource in resources.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV_AWS_\d+", skip["id"]), name
+        assert len(skip.get("comment", "")) > 20, f"{name}: {skip['id']} has no reason"
+
+
+def test_the_registered_schema_is_the_event_contract_file(resources: dict[str, Any]) -> None:
+    content = resources["JobStateChangeSchema"]["Properties"]["Content"]
+    assert json.loads(content) == json.loads(SCHEMA_PATH.read_text()), (
+        "template.yaml's schema differs from events/schemas: run python scripts/embed_schema.py"
+    )
+
+
+def test_the_powertools_layer_is_the_pinned_version(resources: dict[str, Any]) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pin = next(
+        d for d in pyproject["project"]["dependencies"] if d.startswith("aws-lambda-powertools")
+    )
+    version = pin.split("==")[1]
+    (layer,) = resources["PollerFunction"]["Properties"]["Layers"]
+    assert layer == (
+        "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/" + version + "}}"
+    )
+
+
+def test_samconfig_lints_and_asks_before_changing_prod() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for env in ("default", "dev", "prod"):
+        assert config[env]["validate"]["parameters"]["lint"] is True, env
+        assert "CAPABILITY_AUTO_EXPAND" in config[env]["deploy"]["parameters"]["capabilities"]
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    assert 'Stage="prod"' in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+    assert 'Stage="dev"' in config["dev"]["deploy"]["parameters"]["parameter_overrides"]
