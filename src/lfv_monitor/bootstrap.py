@@ -18,6 +18,7 @@ from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher
 
 
@@ -37,8 +38,16 @@ class Monitor:
     def run(
         self, remaining: RemainingTime | None = None, *, correlation_id: str | None = None
     ) -> CycleReport:
+        """One scheduled cycle (and its watch), as configured."""
+        return self._measured(lambda: self.cycle.run(remaining, correlation_id=correlation_id))
+
+    def check(self, keys: list[JobKey], *, correlation_id: str | None = None) -> CycleReport:
+        """Check the named jobs now (a CloudTrail StartModelPackagingJob event)."""
+        return self._measured(lambda: self.cycle.check(keys, correlation_id=correlation_id))
+
+    def _measured(self, call: Callable[[], CycleReport]) -> CycleReport:
         throttles_before = self.source.throttles if self.source else 0
-        report = self.cycle.run(remaining, correlation_id=correlation_id)
+        report = call()
         if self.source is not None:
             report.throttles = self.source.throttles - throttles_before
         self.last_report = report

@@ -194,6 +194,28 @@ class PollCycle:
         report.duration_seconds = self._monotonic() - start
         return report
 
+    def check(self, keys: Sequence[JobKey], *, correlation_id: str | None = None) -> CycleReport:
+        """Check named jobs at once (a CloudTrail ``StartModelPackagingJob`` event): describe,
+        record and announce them like the scheduled cycle would, and nothing else."""
+        start = self._monotonic()
+        report = CycleReport(started_at=self.clock())
+        self._correlation_id = correlation_id
+        run = _Run(report, lambda: False)
+        if not self.store.is_initialized():
+            report.baseline = True  # the baseline scan will record them silently
+            return report
+        try:
+            stored = self.store.get_jobs(list(dict.fromkeys(keys)))
+            for key in dict.fromkeys(keys):
+                self._check_job(run, key, stored.get(key), {})
+        except ServiceUnreachableError as exc:
+            report.unreachable = True
+            report.errors["ServiceUnreachable"] += 1
+            log.error("Lookout for Vision is unreachable", extra={"reason": str(exc)})
+        self._flush(run)
+        report.duration_seconds = self._monotonic() - start
+        return report
+
     # -- the scan ------------------------------------------------------------------------
     def _scan(self, run: _Run, policy: CyclePolicy) -> None:
         report = run.report

@@ -1,4 +1,8 @@
-"""The scheduled poller's Lambda entry point: check config, run one cycle, emit metrics."""
+"""The poller's Lambda entry point: check config, run one cycle, emit metrics.
+
+Two events invoke it: the schedule (a poll cycle) and, where the account has a CloudTrail trail,
+the ``StartModelPackagingJob`` API-call event on the default bus (the new job is checked at once).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lfv_monitor import bootstrap
 from lfv_monitor.domain.cycle import CycleReport
+from lfv_monitor.handlers.models import CLOUDTRAIL_DETAIL_TYPE, started_job
 from lfv_monitor.observability import logger, metrics, tracer
 
 
@@ -43,10 +48,15 @@ def lambda_handler(
     storm; the ``CycleSucceeded`` metric and its alarm report it instead.
     """
     monitor = service or bootstrap.monitor()
-    report = monitor.run(
-        lambda: context.get_remaining_time_in_millis() / 1000,
-        correlation_id=logger.get_correlation_id(),
-    )
+    correlation_id = logger.get_correlation_id()
+    if event.get("detail-type") == CLOUDTRAIL_DETAIL_TYPE:
+        key = started_job(event)
+        logger.info("job started (CloudTrail)", extra={"job": str(key) if key else None})
+        report = monitor.check([key] if key else [], correlation_id=correlation_id)
+    else:
+        report = monitor.run(
+            lambda: context.get_remaining_time_in_millis() / 1000, correlation_id=correlation_id
+        )
     emit_metrics(report)
     summary = report.as_dict()
     logger.info("cycle finished", extra={"cycle": summary})
