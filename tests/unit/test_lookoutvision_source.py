@@ -79,7 +79,7 @@ def test_a_description_keeps_every_field_json_ready(source: LookoutVisionJobSour
         "ModelPackagingConfiguration": {
             "Greengrass": {
                 "ComponentName": "c",
-                "S3OutputLocation": {"Bucket": "b", "Prefix": "p/"},
+                "S3OutputLocation": {"Bucket": "widgets-artifacts", "Prefix": "p/"},
                 "TargetPlatform": {"Os": "LINUX", "Arch": "X86_64", "Accelerator": "NVIDIA"},
             }
         },
