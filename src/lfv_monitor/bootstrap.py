@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
+from botocore.config import Config
 
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.adapters.eventbridge import EventBridgePublisher
@@ -77,8 +78,10 @@ def build_monitor(
     env = os.environ if environ is None else environ
     settings = settings or Settings.from_env(env)
     session = register_service_model(session or boto3.Session())
+    retries = Config(retries={"mode": "standard", "max_attempts": settings.lfv_max_attempts})
     source = LookoutVisionJobSource(
-        lookoutvision_client(session), rate_per_second=settings.lfv_rate_per_second
+        lookoutvision_client(session, config=retries),
+        rate_per_second=settings.lfv_rate_per_second,
     )
     store = DynamoDBSnapshotStore(
         settings.table_name,

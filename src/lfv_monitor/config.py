@@ -26,6 +26,7 @@ class Settings(BaseModel):
     topic_arn: str = Field(alias="TOPIC_ARN")
     event_source: str = Field(default="lfv-monitor", alias="EVENT_SOURCE", min_length=1)
     lfv_rate_per_second: float = Field(default=4.0, alias="LFV_RATE_PER_SECOND", gt=0, le=100)
+    lfv_max_attempts: int = Field(default=5, alias="LFV_MAX_ATTEMPTS", ge=1, le=10)
     deadline_margin_seconds: float = Field(
         default=10.0, alias="DEADLINE_MARGIN_SECONDS", ge=0, le=600
     )

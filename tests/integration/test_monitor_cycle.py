@@ -7,15 +7,12 @@ import json
 from collections import Counter
 from typing import Any
 
-import boto3
 import pytest
 
 from lfv_monitor.bootstrap import Monitor, build_monitor
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
-from tests.support.table import create_monitor_table
-
-BUS = "lfv-test-bus"
+from tests.support.emulated import BUS, Stack
 
 
 def job(name: str, *steps: tuple[int, str, str], **extra: Any) -> dict[str, Any]:
@@ -63,63 +60,6 @@ SCENARIO = {
     ]
 }
 CYCLE_TIMES = [30, 90, 150, 210, 270, 330, 390, 450]
-
-
-class Stack:
-    """The emulated stack's resources and capture queues."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint)
-        self.events = boto3.client("events", endpoint_url=endpoint)
-        self.sns = boto3.client("sns", endpoint_url=endpoint)
-        self.sqs = boto3.client("sqs", endpoint_url=endpoint)
-        self.table = create_monitor_table(self.ddb)
-        self.events.create_event_bus(Name=BUS)
-        self.topic_arn = self.sns.create_topic(Name="lfv-test-topic")["TopicArn"]
-        self.rule_queue = self._queue("rule-all")
-        self.failed_queue = self._queue("sns-failed")
-        self.all_queue = self._queue("sns-all")
-        self.events.put_rule(
-            Name="all-job-changes",
-            EventBusName=BUS,
-            EventPattern=json.dumps({"source": ["lfv-monitor"]}),
-        )
-        self.events.put_targets(
-            Rule="all-job-changes",
-            EventBusName=BUS,
-            Targets=[{"Id": "q", "Arn": self._arn(self.rule_queue)}],
-        )
-        self.sns.subscribe(
-            TopicArn=self.topic_arn,
-            Protocol="sqs",
-            Endpoint=self._arn(self.failed_queue),
-            Attributes={"FilterPolicy": json.dumps({"status": ["FAILED"]})},
-        )
-        self.sns.subscribe(
-            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._arn(self.all_queue)
-        )
-
-    def _queue(self, name: str) -> str:
-        url: str = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        return url
-
-    def _arn(self, url: str) -> str:
-        arn: str = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        return arn
-
-    def drain(self, url: str) -> list[dict[str, Any]]:
-        bodies: list[dict[str, Any]] = []
-        while True:
-            messages = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return bodies
-            for m in messages:
-                bodies.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
 @pytest.fixture

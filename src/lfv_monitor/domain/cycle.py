@@ -466,7 +466,7 @@ class PollCycle:
         delivered = publisher.publish(changes)
         if delivered:
             self.store.mark_delivered(delivered, publisher.channel)
-        report.delivered[publisher.channel] += len(delivered)
+            report.delivered[publisher.channel] += len(delivered)
         failed = len({c.event_id for c in changes} - delivered)
         if failed:
             report.publish_failures[publisher.channel] += failed
