@@ -232,3 +232,16 @@ def test_an_unreachable_service_ends_the_cycle_with_one_clear_outcome(
     report = poll(build_monitor())
     assert report["unreachable"] is True and report["errors"] == {"ServiceUnreachable": 1}
     assert time.monotonic() - started < 30  # no retry storm (a sanity bound, not a benchmark)
+
+
+def test_poll_command_exits_1_when_the_service_is_unreachable(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lfv_monitor.cli import main
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert main(["poll", "--lfv-endpoint-url", f"http://127.0.0.1:{port}"]) == 1
+    assert "could not be reached" in capsys.readouterr().out
