@@ -305,3 +305,32 @@ def test_samconfig_lints_and_asks_before_changing_prod() -> None:
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
     assert 'Stage="prod"' in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
     assert 'Stage="dev"' in config["dev"]["deploy"]["parameters"]["parameter_overrides"]
+
+
+def test_the_schedule_sends_the_documented_event_with_its_execution_id() -> None:
+    import json
+    from pathlib import Path
+
+    from lfv_monitor.local.cfn_yaml import load_template
+
+    template = load_template(Path(__file__).parents[2] / "template.yaml")
+    schedule = template["Resources"]["PollerFunction"]["Properties"]["Events"]["Poll"]
+    payload = json.loads(schedule["Properties"]["Input"])
+    sample = json.loads((Path(__file__).parents[2] / "events" / "scheduled.json").read_text())
+    assert set(payload) == set(sample)
+    assert payload["id"] == "<aws.scheduler.execution-id>"
+
+
+def test_cloudtrail_discovery_targets_the_poller_and_can_be_turned_off() -> None:
+    from pathlib import Path
+
+    from lfv_monitor.local.cfn_yaml import load_template
+
+    template = load_template(Path(__file__).parents[2] / "template.yaml")
+    rule = template["Resources"]["JobStartedRule"]
+    assert rule["Condition"] == "HasCloudTrailDiscovery"
+    assert rule["Properties"]["EventPattern"]["detail"]["eventName"] == ["StartModelPackagingJob"]
+    assert template["Parameters"]["CloudTrailDiscovery"]["Default"] == "ENABLED"
+    assert template["Resources"]["JobStartedRulePermission"]["Condition"] == (
+        "HasCloudTrailDiscovery"
+    )
