@@ -272,7 +272,8 @@ class LiveView(View):
         from rich.console import Console
         from rich.live import Live
 
-        self.console: Console = Console()
+        # A fixed file: the demo silences the function's own prints with redirect_stdout.
+        self.console: Console = Console(file=sys.stdout)
         self.live: Live | None = None
         self.jobs: dict[JobKey, Change] = {}
         self.changed: set[JobKey] = set()

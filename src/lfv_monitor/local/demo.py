@@ -19,12 +19,13 @@ The rendering (rich or plain lines) lives in ``lfv_monitor.commands.demo``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -367,11 +368,14 @@ def play(
         for number, offset in enumerate(offsets, start=1):
             control.set_time(offset)
             now["offset"] = offset
-            summary = lambda_handler(
-                scheduled_event(),
-                LocalContext(function_name="lfv-monitor-demo", timeout_seconds=55),
-                service=monitor,
-            )
+            # What the function prints goes to its log stream in Lambda; here, nowhere (Powertools
+            # prints the ColdStart metric even with POWERTOOLS_METRICS_DISABLED).
+            with redirect_stdout(io.StringIO()):
+                summary = lambda_handler(
+                    scheduled_event(),
+                    LocalContext(function_name="lfv-monitor-demo", timeout_seconds=55),
+                    service=monitor,
+                )
             report = monitor.last_report
             outcome = CycleOutcome(
                 number=number,
