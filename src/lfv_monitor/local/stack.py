@@ -21,6 +21,7 @@ Everything done differently from AWS is listed in ``StackOutputs.gaps``.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -314,11 +315,17 @@ def _set(value: Any, path: list[str | int], new: Any) -> None:
     value[path[-1]] = new
 
 
-def _client(service: str, endpoint: str, region: str) -> Any:
+@functools.lru_cache(maxsize=8)
+def _session(region: str) -> boto3.session.Session:
     # Fixed local credentials: nothing here may ever sign with a developer's real ones.
-    make: Any = boto3.session.Session(
+    # One session per region: it loads each service model once (a new one re-reads them all).
+    return boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-    ).client
+    )
+
+
+def _client(service: str, endpoint: str, region: str) -> Any:
+    make: Any = _session(region).client
     return make(service, endpoint_url=endpoint)
 
 

@@ -226,3 +226,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
 def example_scenario_path() -> Path:
     """The example scenario shipped with the package."""
     return Path(__file__).parent / "scenarios" / "example.json"
+
+
+def demo_scenario_path() -> Path:
+    """The scenario ``lfv-monitor demo`` plays (and ``local up`` serves by default)."""
+    return Path(__file__).parent / "scenarios" / "demo.json"

@@ -1,0 +1,153 @@
+"""``lfv-monitor local up``: the whole stack on 127.0.0.1, for experiments (no AWS account)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "local",
+        help="run the embedded local stack (moto + the simulator + template.yaml's resources)",
+        description="The embedded local stack: everything lfv-monitor needs, on this machine.",
+    )
+    sub = parser.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
+    from lfv_monitor.local.up import (
+        DEFAULT_AWS_PORT,
+        DEFAULT_HOST,
+        DEFAULT_REGION,
+        DEFAULT_SIMULATOR_PORT,
+    )
+
+    up = sub.add_parser(
+        "up",
+        help="start moto server and the simulator, deploy template.yaml, print one JSON line",
+        description=(
+            "Start, in this process, moto in server mode (DynamoDB, EventBridge, SNS, SQS, "
+            "CloudFormation, ...) and the Lookout for Vision simulator; create template.yaml's "
+            "resources in moto (the Lambda function and its schedule excepted: run cycles with "
+            "`lfv-monitor poll`); subscribe a capture SQS queue to the topic and a catch-all "
+            "rule on the bus to another. When ready, print ONE JSON line with every endpoint and "
+            "resource name and an `env` object to export, then stay up until Ctrl-C or SIGTERM."
+        ),
+    )
+    up.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default {DEFAULT_HOST}; any other address is reachable from the "
+        "network and prints a warning: the emulators have no authentication)",
+    )
+    up.add_argument(
+        "--aws-port",
+        type=int,
+        default=DEFAULT_AWS_PORT,
+        help=f"port of the AWS emulator, moto (default {DEFAULT_AWS_PORT}; 0 picks a free one)",
+    )
+    up.add_argument(
+        "--simulator-port",
+        type=int,
+        default=DEFAULT_SIMULATOR_PORT,
+        help=f"port of the simulator (default {DEFAULT_SIMULATOR_PORT}; 0 picks a free one)",
+    )
+    up.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="virtual seconds per wall second on the simulator's clock (default 1; 0 freezes it "
+        "until POST /_simulator/clock moves it)",
+    )
+    up.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario for the simulator (default: the packaged demo scenario; see "
+        "docs/simulator.md for the format)",
+    )
+    up.add_argument(
+        "--template",
+        metavar="FILE",
+        type=Path,
+        help="the SAM template (default: ./template.yaml, else the source checkout's)",
+    )
+    up.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
+    up.set_defaults(func=run_up)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from lfv_monitor.local.stack import StackDeployError
+    from lfv_monitor.local.up import LocalStack, LocalStackError, is_loopback
+    from lfv_monitor.simulator import ScenarioError, demo_scenario_path, load_scenario_file
+
+    if args.speed < 0:
+        print(f"lfv-monitor local up: --speed must be >= 0, got {args.speed}", file=sys.stderr)
+        return 2
+    for flag in ("aws_port", "simulator_port"):
+        if not 0 <= getattr(args, flag) <= 65535:
+            name = "--" + flag.replace("_", "-")
+            print(f"lfv-monitor local up: {name} must be 0-65535", file=sys.stderr)
+            return 2
+    if not is_loopback(args.host):
+        print(
+            f"WARNING: binding the local stack to {args.host}: anyone who can reach this address "
+            "can read and change its data (the emulators have no authentication).",
+            file=sys.stderr,
+        )
+    scenario_path = args.scenario or str(demo_scenario_path())
+    try:
+        scenario = load_scenario_file(scenario_path)
+    except ScenarioError as exc:
+        print(f"lfv-monitor local up: scenario {scenario_path} refused: {exc}", file=sys.stderr)
+        return 2
+    for warning in scenario.warnings():
+        print(f"WARNING: {scenario_path}: {warning}", file=sys.stderr)
+
+    stack = LocalStack(
+        host=args.host,
+        aws_port=args.aws_port,
+        simulator_port=args.simulator_port,
+        speed=args.speed,
+        scenario=scenario,
+        template=args.template,
+        region=args.region,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        try:
+            info = stack.start()
+        except (LocalStackError, StackDeployError) as exc:
+            print(f"lfv-monitor local up: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps({**info.as_dict(), "scenario": scenario_path}), flush=True)
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in info.env().items())
+        print(
+            "\nThe local stack is up (Ctrl-C stops it). In another shell:\n"
+            f"  export {exports}\n"
+            "  lfv-monitor poll                                   # one cycle, as the Lambda\n"
+            f"  curl -s -XPOST {info.control_url}/clock -d '{{\"advance\": 60}}'\n"
+            f"  aws dynamodb scan --table-name {info.table_name} --endpoint-url "
+            f"{info.aws_endpoint_url}\n"
+            f"  aws sqs receive-message --queue-url {info.events_queue_url} "
+            f"--endpoint-url {info.aws_endpoint_url}",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stack.stop()
+    return 0
