@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -70,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
         return 2
     context = LocalContext(timeout_seconds=args.timeout)
-    summary = lambda_handler(scheduled_event(), context, service=monitor)
+    # The function's own output (JSON logs, metric blobs) is for CloudWatch; -v shows it.
+    with contextlib.redirect_stdout(sys.stderr if args.verbose else io.StringIO()):
+        summary = lambda_handler(scheduled_event(), context, service=monitor)
     report = monitor.last_report
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

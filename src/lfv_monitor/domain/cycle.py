@@ -41,6 +41,8 @@ from lfv_monitor.domain.ports import ChangePublisher, JobSource, SnapshotStore
 
 log = logging.getLogger("lfv_monitor.cycle")
 
+#: The StatusMessage recorded for a job the service no longer knows.
+REMOVED_REASON = "Lookout for Vision answered ResourceNotFound: the job or its project was deleted."
 #: Stored states are read in batches of this many keys (DynamoDB BatchGetItem's limit).
 BATCH = 100
 #: The lister waits while this many describes are queued: listing further would only find work
@@ -397,12 +399,12 @@ class PollCycle:
             description = self.source.describe_job(key)
         except ServiceUnreachableError:
             raise
-        except ResourceNotFoundError as exc:
+        except ResourceNotFoundError:
             with run.lock:
                 report.jobs_described += 1
             if stored is not None and not stored.removed:
                 self._record(
-                    run, removal(stored, observed_at=self.clock(), reason=str(exc)), stored
+                    run, removal(stored, observed_at=self.clock(), reason=REMOVED_REASON), stored
                 )
             return
         except MonitorError as exc:

@@ -324,11 +324,9 @@ def play(
     comparison.  ``on_cycle`` sees each cycle as it ends; ``pace`` wall seconds pass between
     cycles so a person can follow."""
     import boto3
-    from botocore.config import Config
 
-    from lfv_monitor.adapters.lookoutvision import LookoutVisionJobSource
     from lfv_monitor.bootstrap import build_monitor
-    from lfv_monitor.clients import lookoutvision_client, register_service_model
+    from lfv_monitor.clients import register_service_model
     from lfv_monitor.handlers.poll import lambda_handler
     from lfv_monitor.lambda_context import LocalContext, scheduled_event
 
@@ -347,6 +345,9 @@ def play(
         **info.env(),
         "LFV_RATE_PER_SECOND": DEMO_RATE_PER_SECOND,
         "ACTIVE_POLL_INTERVAL": "0",
+        # botocore backs off on the wall clock while the simulator's clock stands still, so a
+        # retry could never leave a throttle window: one attempt, and the next cycle catches up.
+        "LFV_MAX_ATTEMPTS": "1",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -354,16 +355,6 @@ def play(
     with patched_environ(environ):
         session = register_service_model(boto3.Session())
         monitor = build_monitor(session=session, clock=virtual_now, observer="lfv-monitor demo")
-        # botocore backs off on the wall clock while the simulator's clock stands still, so a
-        # retry could never leave a throttle window: one attempt, and the next cycle catches up.
-        source = LookoutVisionJobSource(
-            lookoutvision_client(
-                session, config=Config(retries={"mode": "standard", "total_max_attempts": 1})
-            ),
-            rate_per_second=monitor.settings.lfv_rate_per_second,
-        )
-        monitor.source = source
-        monitor.cycle.source = source
         sqs = stack.client("sqs")
         for number, offset in enumerate(offsets, start=1):
             control.set_time(offset)
