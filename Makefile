@@ -87,7 +87,9 @@ build-PollerFunction:
 unit: $(STAMP) ## Unit tests: fast, no network
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
+# The packaging and deployment tests build the package with .venv-tools/sam and run it in
+# .venv-tools/lambda-runtime (the fixtures also call these targets; made once, then reused).
+integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
 
 clean: ## Remove the venv and caches
