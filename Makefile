@@ -1,20 +1,26 @@
 # lfv-monitor: every target creates .venv/ and installs the pinned dependencies itself.
 PYTHON ?= python3
+# The files below are read through ROOT: `sam build` runs build-PollerFunction from a copy of src/.
+ROOT   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean
+.PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
+	package sam lambda-runtime build-PollerFunction
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
+# lambda-runtime holds only what Lambda gives the poller (runtime boto3, the Powertools layer).
 TOOLS         := .venv-tools
-SAM_STAMP     := $(TOOLS)/sam/.installed-$(shell cksum < requirements/tools-sam.txt | cut -d' ' -f1)
-CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(shell cksum < requirements/tools-checkov.txt | cut -d' ' -f1)
+tool_stamp     = $(TOOLS)/$(1)/.installed-$(shell cksum < $(ROOT)requirements/tools-$(1).txt | cut -d' ' -f1)
+SAM_STAMP     := $(call tool_stamp,sam)
+CHECKOV_STAMP := $(call tool_stamp,checkov)
+RUNTIME_STAMP := $(call tool_stamp,lambda-runtime)
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +40,12 @@ $(SAM_STAMP):
 
 $(CHECKOV_STAMP):
 	$(call tool_venv,checkov)
+
+$(RUNTIME_STAMP):
+	$(call tool_venv,lambda-runtime)
+
+sam: $(SAM_STAMP) ## Install the pinned AWS SAM CLI in .venv-tools/sam
+lambda-runtime: $(RUNTIME_STAMP) ## Install the emulated Lambda runtime + layer in .venv-tools/lambda-runtime
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies
 
@@ -60,10 +72,24 @@ sam-validate: $(SAM_STAMP) ## sam validate --lint (offline, no credentials)
 checkov: $(CHECKOV_STAMP) ## checkov on template.yaml (offline)
 	$(TOOLS)/checkov/bin/checkov --skip-download --quiet --compact --framework cloudformation --file template.yaml
 
+package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) and zip it: build/poller.zip
+	$(BIN)/python scripts/package_function.py --sam $(TOOLS)/sam/bin/sam --zip build/poller.zip
+
+# `sam build` calls this (template.yaml: BuildMethod makefile) from a copy of src/ with
+# ARTIFACTS_DIR set: the poller's package is lfv_monitor without what only the CLI and the
+# tests use (the simulator, the local stack, the CLI commands). POSIX sh only: it also runs in
+# `sam build --use-container`.
+build-PollerFunction:
+	cp -R lfv_monitor "$(ARTIFACTS_DIR)/"
+	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf simulator local commands cli.py
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+
 unit: $(STAMP) ## Unit tests: fast, no network
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
+# The packaging and deployment tests build the package with .venv-tools/sam and run it in
+# .venv-tools/lambda-runtime (the fixtures also call these targets; made once, then reused).
+integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
 
 clean: ## Remove the venv and caches

@@ -25,7 +25,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,7 +50,10 @@ MANAGED_POLICIES: Mapping[str, str] = {
 
 #: Resource types taken out of the stack on purpose, although moto may model some of them.
 NOT_EMULATED: Mapping[str, str] = {
-    "AWS::Lambda::Function": "not created: the poll cycle is invoked in-process (same handler)",
+    "AWS::Lambda::Function": (
+        "not created: the CLI runs the same handler in-process; the deployment test runs the"
+        " packaged code in an emulated Lambda runtime"
+    ),
     "AWS::Lambda::EventInvokeConfig": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Permission": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Version": "not created: belongs to the function, which is not created",
@@ -99,9 +102,19 @@ class StackOutputs:
     dashboard_name: str
     outputs: Mapping[str, str] = field(repr=False)
     gaps: tuple[Gap, ...] = ()
+    #: The CloudFormation the SAM transform made (before the local stack's substitutions).
+    template: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: Every template parameter's value (given or default; lists for CommaDelimitedList).
+    parameters: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.outputs)
+
+    def function_environment(self, logical_id: str = "PollerFunction") -> dict[str, str]:
+        """The environment variables the template gives function ``logical_id``, resolved as
+        CloudFormation would on this stack: resources through the stack outputs that name them,
+        parameters, pseudo parameters and mappings."""
+        return function_environment(self, logical_id)
 
     def gap(self, logical_id: str) -> Gap:
         """The gap recorded for ``logical_id`` (KeyError when it was deployed as written)."""
@@ -109,6 +122,55 @@ class StackOutputs:
             if gap.logical_id == logical_id:
                 return gap
         raise KeyError(logical_id)
+
+
+def function_environment(stack: StackOutputs, logical_id: str = "PollerFunction") -> dict[str, str]:
+    """See :meth:`StackOutputs.function_environment`."""
+    resources: Mapping[str, Any] = stack.template.get("Resources", {})
+    function = resources.get(logical_id)
+    if not function or function.get("Type") != "AWS::Lambda::Function":
+        functions = sorted(
+            name for name, r in resources.items() if r.get("Type") == "AWS::Lambda::Function"
+        )
+        raise StackDeployError(
+            f"the transformed template has no function {logical_id}; "
+            f"functions: {', '.join(functions) or 'none'}"
+        )
+
+    # A resource's Ref or GetAtt value is the stack output whose Value is that same expression.
+    def expression(value: Any) -> str:
+        if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), str):
+            value = {"Fn::GetAtt": value["Fn::GetAtt"].split(".", 1)}
+        return json.dumps(value, sort_keys=True)
+
+    by_expression = {
+        expression(output["Value"]): stack.outputs[key]
+        for key, output in stack.template.get("Outputs", {}).items()
+        if key in stack.outputs
+    }
+    names: dict[str, Any] = {
+        **stack.parameters,
+        "AWS::Region": stack.region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack.stack_name,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    mappings: Mapping[str, Any] = stack.template.get("Mappings", {})
+    variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    environment: dict[str, str] = {}
+    for name, value in variables.items():
+        where = f"{logical_id} environment variable {name}"
+        if isinstance(value, dict) and expression(value) in by_expression:
+            environment[name] = by_expression[expression(value)]
+            continue
+        resolved = _static_value(value, names, mappings, where=where)
+        if isinstance(resolved, dict | list):
+            raise StackDeployError(
+                f"{where}: {json.dumps(value)} names no stack output, parameter or mapping"
+            )
+        environment[name] = str(resolved)
+    return environment
 
 
 # ------------------------------------------------------------------------------ template steps
@@ -401,6 +463,7 @@ def deploy_stack(
     sam_template = resolve_language_extensions(load_template(template_path), parameters)
     values = _parameter_values(sam_template, parameters)
     cfn = sam_transform(sam_template, parameters, region=region)
+    transformed = copy.deepcopy(cfn)
 
     cfn = _refs_moto_gets_wrong(cfn)
     supported = moto_resource_types()
@@ -487,9 +550,10 @@ def deploy_stack(
 
     gaps.extend(_apply_ignored_settings(kept, stack_outputs, aws_endpoint, region, stack_name))
     public = {key: value for key, value in stack_outputs.items() if not key.startswith("LfvLocal")}
-    return _outputs(
+    stack = _outputs(
         public, tuple(gaps), stack_name=stack_name, region=region, endpoint=aws_endpoint
     )
+    return replace(stack, template=transformed, parameters=values)
 
 
 #: Types whose ``Ref`` moto answers with an object's repr: the property that holds the name.
@@ -651,11 +715,12 @@ def _outputs(
     missing = sorted(key for key in required.values() if key not in outputs)
     if missing:
         raise StackDeployError(f"stack {stack_name} lacks the output(s) {', '.join(missing)}")
+    named: dict[str, Any] = {attribute: outputs[key] for attribute, key in required.items()}
     return StackOutputs(
         stack_name=stack_name,
         region=region,
         endpoint=endpoint,
         outputs=dict(outputs),
         gaps=gaps,
-        **{attribute: outputs[key] for attribute, key in required.items()},
+        **named,
     )

@@ -1,0 +1,117 @@
+"""The pieces of packaging and deployment that need no server: the zip, the function's
+environment as the stack resolves it, and their errors."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scripts.package_function import PackageError, sam_build, zip_folder
+
+from lfv_monitor.local.stack import StackDeployError, StackOutputs
+
+
+def test_the_zip_holds_every_file_relative_to_the_folder_and_is_reproducible(
+    tmp_path: Path,
+) -> None:
+    # Given a built function folder
+    folder = tmp_path / "PollerFunction"
+    (folder / "pkg" / "data").mkdir(parents=True)
+    (folder / "pkg" / "__init__.py").write_text("")
+    (folder / "pkg" / "data" / "model.json.gz").write_bytes(b"\x1f\x8b" + b"x" * 100)
+    # When it is zipped twice
+    first = zip_folder(folder, tmp_path / "a.zip")
+    second = zip_folder(folder, tmp_path / "b.zip")
+    # Then the zip lists the files from the folder's root, readable by everyone
+    assert first.files == ("pkg/__init__.py", "pkg/data/model.json.gz")
+    with zipfile.ZipFile(first.zip_path) as archive:
+        assert {info.external_attr >> 16 for info in archive.infolist()} == {0o100644}
+    assert first.unzipped_bytes == 102
+    # and the same tree gives the same bytes
+    assert first.zip_path.read_bytes() == second.zip_path.read_bytes()
+    assert "2 files" in first.summary()
+
+
+def test_an_empty_folder_or_a_missing_sam_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(PackageError, match="holds no files"):
+        zip_folder(tmp_path, tmp_path / "out.zip")
+    with pytest.raises(PackageError, match=r"no SAM CLI at .*nowhere/sam.*make sam"):
+        sam_build(tmp_path / "nowhere" / "sam", tmp_path / "build")
+
+
+def stack_with(template: dict[str, Any], outputs: dict[str, str]) -> StackOutputs:
+    names = {
+        name: f"value-of-{name}"
+        for name in (
+            "table_name",
+            "event_bus_name",
+            "event_bus_arn",
+            "topic_arn",
+            "alarm_topic_arn",
+            "function_name",
+            "function_arn",
+            "dead_letter_queue_url",
+            "scheduler_dead_letter_queue_url",
+            "schedule_name",
+            "dashboard_name",
+        )
+    }
+    return StackOutputs(
+        stack_name="demo",
+        region="eu-west-1",
+        endpoint="http://127.0.0.1:1",
+        outputs=outputs,
+        template=template,
+        parameters={"Stage": "prod", "Rate": "4"},
+        **names,
+    )
+
+
+TEMPLATE: dict[str, Any] = {
+    "Mappings": {"StageSettings": {"prod": {"LogLevel": "INFO"}}},
+    "Resources": {
+        "Poller": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Environment": {
+                    "Variables": {
+                        "TABLE_NAME": {"Ref": "Table"},
+                        "BUS_ARN": {"Fn::GetAtt": ["Bus", "Arn"]},
+                        "RATE": {"Ref": "Rate"},
+                        "SERVICE": {"Ref": "AWS::StackName"},
+                        "LEVEL": {"Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogLevel"]},
+                        "FIXED": "x",
+                    }
+                }
+            },
+        },
+        "Table": {"Type": "AWS::DynamoDB::Table"},
+        "Bus": {"Type": "AWS::Events::EventBus"},
+    },
+    "Outputs": {
+        "TableName": {"Value": {"Ref": "Table"}},
+        "BusArn": {"Value": {"Fn::GetAtt": "Bus.Arn"}},
+    },
+}
+
+
+def test_the_function_environment_resolves_resources_through_the_stack_outputs() -> None:
+    stack = stack_with(TEMPLATE, {"TableName": "demo-table-1", "BusArn": "arn:bus"})
+    assert stack.function_environment("Poller") == {
+        "TABLE_NAME": "demo-table-1",
+        "BUS_ARN": "arn:bus",
+        "RATE": "4",
+        "SERVICE": "demo",
+        "LEVEL": "INFO",
+        "FIXED": "x",
+    }
+
+
+def test_a_variable_no_output_names_is_refused_with_the_variable_and_the_function() -> None:
+    stack = stack_with(TEMPLATE, {"TableName": "demo-table-1"})  # no output for the bus
+    with pytest.raises(StackDeployError, match=r"Poller environment variable BUS_ARN"):
+        stack.function_environment("Poller")
+    with pytest.raises(StackDeployError, match=r"no function Nope; functions: Poller"):
+        stack.function_environment("Nope")
