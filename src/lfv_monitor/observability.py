@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -13,8 +16,31 @@ NAMESPACE = "LfvMonitor"
 # Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_LOG_LEVEL
 # itself; these are only the defaults when they are unset.
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE)
+
+
+def _tracing_possible() -> bool:
+    """Tracing works only inside Lambda (the X-Ray daemon is there) and when not turned off.
+
+    Building Powertools' Tracer loads the X-Ray SDK (~0.1-0.2 s); elsewhere (the CLI, the demo,
+    tests, benchmarks) it would be disabled anyway, so it is not built at all.
+    """
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not disabled
+
+
+tracer: Tracer | None = Tracer(service=SERVICE) if _tracing_possible() else None
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def capture_lambda_handler(handler: F) -> F:
+    """``tracer.capture_lambda_handler`` where tracing is possible; the handler as is elsewhere."""
+    if tracer is None:
+        return handler
+    return cast(F, tracer.capture_lambda_handler(handler))
+
+
 if not metrics.namespace:
     metrics.namespace = NAMESPACE
 

@@ -41,10 +41,11 @@ def test_an_empty_value_counts_as_missing() -> None:
     ("variable", "value", "reason"),
     [
         ("TOPIC_ARN", "my-topic", "must be an SNS topic ARN"),
-        ("LFV_RATE_PER_SECOND", "fast", "valid number"),
+        ("LFV_RATE_PER_SECOND", "fast", "must be a number"),
         ("LFV_RATE_PER_SECOND", "0", "greater than 0"),
         ("DEADLINE_MARGIN_SECONDS", "-1", "greater than or equal to 0"),
-        ("HISTORY_RETENTION_DAYS", "1.5", "valid integer"),
+        ("LFV_RATE_PER_SECOND", "nan", "finite"),
+        ("HISTORY_RETENTION_DAYS", "1.5", "must be an integer"),
         ("EVENT_SOURCE", "aws.lookoutvision", "must not start with 'aws.'"),
         ("SCHEDULE_EXPRESSION", "every minute", "must be rate("),
         ("ACTIVE_POLL_INTERVAL", "999", "less than or equal to 300"),

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lfv_monitor import bootstrap
 from lfv_monitor.domain.cycle import CycleReport
 from lfv_monitor.handlers.models import CLOUDTRAIL_DETAIL_TYPE, started_job
-from lfv_monitor.observability import logger, metrics, tracer
+from lfv_monitor.observability import capture_lambda_handler, logger, metrics
 
 
 def emit_metrics(report: CycleReport) -> None:
@@ -38,7 +38,7 @@ def emit_metrics(report: CycleReport) -> None:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, service: bootstrap.Monitor | None = None
 ) -> dict[str, object]:
