@@ -254,6 +254,8 @@ def test_every_resource_the_local_stack_cannot_create_is_named_and_documented(
     assert set(gaps) == {
         "AWS::Lambda::Function",
         "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Permission",
+        "AWS::SQS::QueuePolicy",
         "AWS::Scheduler::Schedule",
         "AWS::EventSchemas::Registry",
         "AWS::EventSchemas::Schema",
