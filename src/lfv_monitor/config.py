@@ -88,7 +88,7 @@ class Settings:
     event_source: str = "lfv-monitor"
     lfv_rate_per_second: float = 4.0
     lfv_max_attempts: int = 5
-    deadline_margin_seconds: float = 10.0
+    deadline_margin_seconds: float = 5.0
     history_retention_days: int = 0
     active_poll_interval: float = 10.0
     schedule_period_seconds: float = 60.0

@@ -19,10 +19,10 @@ def test_defaults() -> None:
     assert (s.event_source, s.lfv_rate_per_second, s.deadline_margin_seconds) == (
         "lfv-monitor",
         4.0,
-        10.0,
+        5.0,
     )
     assert s.schedule_period_seconds == 60 and s.history_retention_days == 0
-    assert s.list_budget() == int((60 - 10) * 4 * 0.8)
+    assert s.list_budget() == int((60 - 5) * 4 * 0.8)
 
 
 @pytest.mark.parametrize("missing", sorted(GOOD))

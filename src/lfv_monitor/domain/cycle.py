@@ -327,9 +327,12 @@ class PollCycle:
             left = policy.period_seconds - (self._monotonic() - start)
             if remaining is not None:
                 left = min(left, remaining())
-            if left - policy.watch_interval <= policy.margin_seconds:
+            # The last round may come early so that it lands just before the deadline: a round
+            # less than half an interval after the previous one is not worth its calls.
+            wait_seconds = min(policy.watch_interval, left - policy.margin_seconds)
+            if wait_seconds < policy.watch_interval / 2:
                 return
-            self._sleep(policy.watch_interval)
+            self._sleep(wait_seconds)
             report.watch_rounds += 1
             stored = dict(active)
             listed: dict[JobKey, JobSummary] = {}
