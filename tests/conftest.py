@@ -25,4 +25,8 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Fixture modules shared by the test levels (servers on 127.0.0.1).
-pytest_plugins = ["tests.support.moto_server", "tests.support.simulator"]
+pytest_plugins = [
+    "tests.support.moto_server",
+    "tests.support.simulator",
+    "tests.support.audit_history",
+]
