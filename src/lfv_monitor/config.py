@@ -48,3 +48,24 @@ class Settings(BaseModel):
                 reason = "is required" if error["type"] == "missing" else error["msg"]
                 problems.append(f"{name} {reason}")
             raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+class AuditSettings(BaseModel):
+    """Environment variables of the audit API function."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3, max_length=255)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AuditSettings:
+        """Parse ``environ``; raise ``ConfigurationError`` naming every bad variable."""
+        try:
+            return cls.model_validate({k: v for k, v in environ.items() if v != ""})
+        except ValidationError as exc:
+            problems = [
+                ".".join(str(p) for p in e["loc"])
+                + (" is required" if e["type"] == "missing" else f" {e['msg']}")
+                for e in exc.errors()
+            ]
+            raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
