@@ -127,6 +127,8 @@ def audited_history(_moto_server: str) -> Iterator[AuditedStack]:
         env.setenv("TOPIC_ARN", topic)
         env.setenv("LFV_RATE_PER_SECOND", "50")
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+        # No sub-minute watch: it would sleep on the wall clock (the tests move virtual time).
+        env.setenv("ACTIVE_POLL_INTERVAL", "0")
         control = SimulatorControl(simulator.url)
         control.load_scenario(SCENARIO)
         monitor = build_monitor()
