@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requiremen
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime build-PollerFunction
+	package sam lambda-runtime build-PollerFunction openapi
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -91,6 +91,9 @@ unit: $(STAMP) ## Unit tests: fast, no network
 # .venv-tools/lambda-runtime (the fixtures also call these targets; made once, then reused).
 integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the API handler's routes
+	$(BIN)/python scripts/generate_openapi.py
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

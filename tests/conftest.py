@@ -31,4 +31,5 @@ pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.simulator",
     "tests.support.lambda_package",
+    "tests.support.audit_history",
 ]

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from lfv_monitor import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("demo", "local", "poll", "simulator")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "local",
+    "poll",
+    "history",
+    "changes",
+    "jobs",
+    "simulator",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,3 +145,21 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 _REQUIRED = frozenset({"table_name", "event_bus_name", "topic_arn"})
 assert _REQUIRED | set(_VARIABLES) == {f.name for f in fields(Settings)}
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """Environment variables of the audit API function."""
+
+    table_name: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AuditSettings:
+        """Parse ``environ``; raise ``ConfigurationError`` naming the bad variable."""
+        raw = environ.get("TABLE_NAME", "")
+        if raw == "":
+            raise ConfigurationError("invalid configuration: TABLE_NAME is required")
+        try:
+            return cls(table_name=_text(3, 255)(raw))
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid configuration: TABLE_NAME {exc}") from None

@@ -1,0 +1,386 @@
+"""The four audit questions as DynamoDB Queries (never a Scan), each paginated in a stable order.
+
+Design: docs/architecture.md, "Table design" (access patterns 4-7).  Every answer is one page of
+at most ``limit`` records and an opaque ``next_token`` that is set only when more records follow.
+A page is read with ``Limit = remaining + 1`` so the last page never ends with an empty one; the
+token is built from the last record's key, so the same page always yields the same token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lfv_monitor.audit.errors import InvalidPageTokenError, InvalidQueryError, NoHistoryError
+from lfv_monitor.audit.models import ChangePage, ChangeRecord, JobStatePage, JobStateRecord
+from lfv_monitor.audit.timespec import check_range
+from lfv_monitor.audit.tokens import decode_token, encode_token
+from lfv_monitor.clients import aws_client
+from lfv_monitor.domain.errors import StoreError
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+#: Lookout for Vision's name rules (projects 1-255, jobs 1-64 characters); never a '#'.
+PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$"
+JOB_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+#: Statuses are upper-case words (CREATED, RUNNING, SUCCEEDED, FAILED, REMOVED, or a new one).
+STATUS_PATTERN = r"^[A-Za-z][A-Za-z_]{0,39}$"
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+_VERSION = re.compile(r"^\d{10}$")
+_KEY_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+def key_time(ts: datetime) -> str:
+    """``ts`` as the table's sort keys spell it (``adapters.dynamodb.iso``, year zero-padded)."""
+    t = ts.astimezone(UTC)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond:06d}Z"
+    )
+
+
+def check_project(project: str) -> str:
+    if not re.match(PROJECT_PATTERN, project):
+        raise InvalidQueryError(
+            f"project {project!r} is not a valid project name "
+            "(1-255 letters, digits, '-' or '_', starting with a letter or digit)"
+        )
+    return project
+
+
+def check_job(job: str) -> str:
+    if not re.match(JOB_PATTERN, job):
+        raise InvalidQueryError(
+            f"job {job!r} is not a valid job name (1-64 letters, digits, '-' or '_')"
+        )
+    return job
+
+
+def check_status(status: str) -> str:
+    if not re.match(STATUS_PATTERN, status.strip()):
+        raise InvalidQueryError(
+            f"status {status!r} is not a status (e.g. CREATED, RUNNING, SUCCEEDED, FAILED, REMOVED)"
+        )
+    return status.strip().upper()
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidQueryError(f"limit {limit} is out of range (1-{MAX_PAGE_SIZE})")
+    return limit
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One Query: its partition, the sort-key range, and how a start key must look."""
+
+    index: str | None
+    partition: tuple[str, str]  # (attribute, value)
+    sort_attribute: str
+    #: Derives the table key (pk, sk) from a sort-key value; None when the value is malformed.
+    table_key: Callable[[str], tuple[str, str] | None]
+    prefix: str | None = None
+    lower: str | None = None
+    upper: str | None = None
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def attributes(self) -> frozenset[str]:
+        return frozenset({"pk", "sk", self.partition[0], self.sort_attribute})
+
+    def key_condition(self) -> tuple[str, dict[str, str], dict[str, str]]:
+        names = {"#p": self.partition[0], "#s": self.sort_attribute}
+        values = {":p": self.partition[1]}
+        expression = "#p = :p"
+        if self.prefix is not None:
+            expression += " AND begins_with(#s, :prefix)"
+            values[":prefix"] = self.prefix
+        elif self.lower is not None and self.upper is not None:
+            expression += " AND #s BETWEEN :lo AND :hi"
+            values |= {":lo": self.lower, ":hi": self.upper}
+        elif self.lower is not None:
+            expression += " AND #s >= :lo"
+            values[":lo"] = self.lower
+        elif self.upper is not None:
+            expression += " AND #s <= :hi"
+            values[":hi"] = self.upper
+        else:
+            names.pop("#s")
+        return expression, names, values
+
+    def start_key(self, token: str) -> dict[str, str]:
+        """The ExclusiveStartKey in ``token``, checked to be a position inside this query."""
+        key = decode_token(token, self.attributes)
+        sort_value = key[self.sort_attribute]
+        inside = (
+            key[self.partition[0]] == self.partition[1]
+            and (self.prefix is None or sort_value.startswith(self.prefix))
+            and (self.lower is None or sort_value >= self.lower)
+            and (self.upper is None or sort_value <= self.upper)
+            and self.table_key(sort_value) == (key["pk"], key["sk"])
+        )
+        if not inside:
+            raise InvalidPageTokenError("next token does not belong to this query")
+        return key
+
+
+def _split(value: str, parts: int) -> list[str] | None:
+    pieces = value.split("#")
+    return pieces if len(pieces) == parts and all(pieces) else None
+
+
+def _history_key(project: str, job: str) -> Callable[[str], tuple[str, str] | None]:
+    def derive(sk: str) -> tuple[str, str] | None:
+        ok = sk.startswith("V#") and _VERSION.match(sk[2:])
+        return (f"JOB#{project}#{job}", sk) if ok else None
+
+    return derive
+
+
+def _by_project_key(project: str) -> Callable[[str], tuple[str, str] | None]:
+    def derive(value: str) -> tuple[str, str] | None:
+        parts = _split(value, 3)
+        if not parts or not _KEY_TIME.match(parts[0]) or not _VERSION.match(parts[2]):
+            return None
+        return f"JOB#{project}#{parts[1]}", f"V#{parts[2]}"
+
+    return derive
+
+
+def _by_status_change_key(value: str) -> tuple[str, str] | None:
+    parts = _split(value, 4)
+    if not parts or not _KEY_TIME.match(parts[0]) or not _VERSION.match(parts[3]):
+        return None
+    return f"JOB#{parts[1]}#{parts[2]}", f"V#{parts[3]}"
+
+
+def _state_key(value: str) -> tuple[str, str] | None:
+    parts = _split(value, 2)
+    return (f"JOB#{parts[0]}#{parts[1]}", "STATE") if parts else None
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _from_epoch(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def change_record(item: dict[str, Any]) -> ChangeRecord:
+    """A history item (plain values) as a record."""
+    observed = _parse_time(item["observed_at"])
+    assert observed is not None
+    return ChangeRecord(
+        project=item["project"],
+        job=item["job"],
+        version=int(item["version"]),
+        observed_at=observed,
+        change_type=item["change_type"],
+        status=item.get("status"),
+        previous_status=item.get("previous_status"),
+        status_message=item.get("status_message"),
+        status_message_truncated=bool(item.get("status_message_digest")),
+        previous_status_message=item.get("previous_status_message"),
+        skipped_states=list(item.get("skipped_states") or []),
+        observer=item.get("observer", "lfv-monitor"),
+        event_id=item["event_id"],
+        project_arn=item.get("project_arn"),
+    )
+
+
+def state_record(item: dict[str, Any]) -> JobStateRecord:
+    """A state item (plain values) as a record."""
+    return JobStateRecord(
+        project=item["project"],
+        job=item["job"],
+        status=item.get("status"),
+        status_message=item.get("status_message"),
+        status_message_truncated=bool(item.get("status_message_digest")),
+        version=int(item["version"]),
+        observed_at=_parse_time(item.get("observed_at")),
+        last_updated=_from_epoch(item.get("last_updated")),
+        project_arn=item.get("project_arn"),
+        last_event_id=item.get("last_event_id"),
+    )
+
+
+class AuditQueries:
+    """The audit questions over the monitor's table.  ``client`` defaults to a new DynamoDB
+    client (endpoint, region and credentials from the SDK's standard configuration)."""
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        self.table = table_name
+        self.client = client if client is not None else aws_client("dynamodb")
+
+    # -- 1. one job's history, oldest first ------------------------------------------------
+    def job_history(
+        self,
+        project: str,
+        job: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> ChangePage:
+        check_project(project)
+        check_job(job)
+        plan = _Plan(
+            index=None,
+            partition=("pk", f"JOB#{project}#{job}"),
+            sort_attribute="sk",
+            table_key=_history_key(project, job),
+            prefix="V#",
+        )
+        items, token = self._page(plan, check_limit(limit), next_token)
+        if not items and next_token is None:
+            raise NoHistoryError(f"no history for job {project}/{job}")
+        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+
+    # -- 2. a project's changes in a time range (optionally with one status) ---------------
+    def project_changes(
+        self,
+        project: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> ChangePage:
+        check_project(project)
+        check_range(since, until)
+        plan = _Plan(
+            index="ByProject",
+            partition=("gsi1pk", f"PROJECT#{project}"),
+            sort_attribute="gsi1sk",
+            table_key=_by_project_key(project),
+            lower=key_time(since) if since else None,
+            upper=key_time(until) + "~" if until else None,
+            filters={"status": check_status(status)} if status is not None else {},
+        )
+        items, token = self._page(plan, check_limit(limit), next_token)
+        if not items and next_token is None and not self._project_known(project):
+            raise NoHistoryError(f"no history for project {project}")
+        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+
+    # -- 3. changes to one status across projects in a time range ---------------------------
+    def status_changes(
+        self,
+        status: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> ChangePage:
+        status = check_status(status)
+        check_range(since, until)
+        plan = _Plan(
+            index="ByStatus",
+            partition=("gsi2pk", f"STATUS#{status}"),
+            sort_attribute="gsi2sk",
+            table_key=_by_status_change_key,
+            lower=key_time(since) if since else None,
+            upper=key_time(until) + "~" if until else None,
+        )
+        items, token = self._page(plan, check_limit(limit), next_token)
+        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+
+    # -- 4. current state of the tracked jobs with one status -------------------------------
+    def jobs(
+        self,
+        status: str,
+        *,
+        project: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> JobStatePage:
+        status = check_status(status)
+        plan = _Plan(
+            index="ByStatus",
+            partition=("gsi2pk", f"STATE#{status}"),
+            sort_attribute="gsi2sk",
+            table_key=_state_key,
+            prefix=f"{check_project(project)}#" if project is not None else None,
+        )
+        items, token = self._page(plan, check_limit(limit), next_token)
+        if not items and next_token is None and project and not self._project_known(project):
+            raise NoHistoryError(f"no history for project {project}")
+        return JobStatePage(items=[state_record(i) for i in items], next_token=token)
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _page(
+        self, plan: _Plan, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        start = plan.start_key(next_token) if next_token is not None else None
+        items: list[dict[str, Any]] = []
+        for item in self._query(plan, start, limit + 1):
+            items.append(item)
+            if len(items) > limit:
+                last = items[limit - 1]
+                return items[:limit], encode_token({a: last[a] for a in plan.attributes})
+        return items, None
+
+    def _query(
+        self, plan: _Plan, start: dict[str, str] | None, wanted: int
+    ) -> Iterator[dict[str, Any]]:
+        expression, names, values = plan.key_condition()
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": expression}
+        if plan.index:
+            kwargs["IndexName"] = plan.index
+        for n, (attribute, value) in enumerate(sorted(plan.filters.items())):
+            names[f"#f{n}"] = attribute
+            values[f":f{n}"] = value
+        if plan.filters:
+            kwargs["FilterExpression"] = " AND ".join(
+                f"#f{n} = :f{n}" for n in range(len(plan.filters))
+            )
+        kwargs["ExpressionAttributeNames"] = names
+        kwargs["ExpressionAttributeValues"] = {k: _ser.serialize(v) for k, v in values.items()}
+        if start is not None:
+            kwargs["ExclusiveStartKey"] = {k: {"S": v} for k, v in start.items()}
+        returned = 0
+        while True:
+            kwargs["Limit"] = max(wanted - returned, 1)
+            response = self._call(kwargs)
+            for raw in response.get("Items", []):
+                returned += 1
+                yield _plain(raw)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    def _project_known(self, project: str) -> bool:
+        response = self._call(
+            {
+                "TableName": self.table,
+                "IndexName": "ByProject",
+                "KeyConditionExpression": "gsi1pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": f"PROJECT#{project}"}},
+                "Limit": 1,
+            }
+        )
+        return bool(response.get("Items"))
+
+    def _call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = self.client.query(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"DynamoDB query on {self.table} failed: {exc}") from exc
+        return response
