@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint unit integration clean
+.PHONY: help venv demo test lint unit integration bench bench-smoke clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,8 +24,8 @@ demo: $(STAMP) ## Run the product on its embedded local stack
 test: lint unit integration ## Run every check (what CI runs)
 
 lint: $(STAMP) ## ruff (lint + format) and mypy --strict on src/
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
 
 unit: $(STAMP) ## Unit tests: fast, no network
@@ -33,6 +33,12 @@ unit: $(STAMP) ## Unit tests: fast, no network
 
 integration: $(STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
+
+bench: $(STAMP) ## Fleet benchmarks S, M, L (takes minutes); writes benchmarks/results/
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make test runs it too)
+	$(BIN)/python -m benchmarks.run --smoke
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
