@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import cost
 from benchmarks.harness import BASE_ENV, CLIENT_RATE, DEFAULT_TIMEOUT, LATENCY_MS
 
 RESULTS = Path(__file__).parent / "results"
@@ -131,6 +132,14 @@ def markdown(report: dict[str, Any]) -> str:
         *fleet_table(report["fleets"]),
         "",
     ]
+    out += [
+        "## Monthly cost from these counts (see docs/cost.md)",
+        "",
+        f"128 MB x86 Lambda, one invocation per period, prices {cost.PRICES_DATE}.",
+        "",
+        *cost.cost_table(report),
+        "",
+    ]
     if "coldstart" in report:
         c = report["coldstart"]
         out += [
@@ -176,7 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--watch", action="store_true", help="measure detection latency with watching on"
     )
+    parser.add_argument(
+        "--render", type=Path, help="rewrite the markdown of an existing results JSON and stop"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        text = markdown(json.loads(args.render.read_text()))
+        args.render.with_suffix(".md").write_text(text + "\n")
+        print(text)
+        return 0
     os.environ.update(BASE_ENV)
     # Imported after the environment is set (Powertools reads it at import).
     from benchmarks import coldstart, latency
