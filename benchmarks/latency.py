@@ -94,7 +94,12 @@ def measure(endpoints: Endpoints, *, watch: bool = False, interval: float = 10.0
     with environment(lambda_env(endpoints, stack, rate=SEED_RATE, extra=extra)):
         # Sub-minute detection: the monitor's waits follow the simulator's virtual clock.
         kwargs: dict[str, Any] = {"clock": clock.now, "sleep": clock.sleep} if watch else {}
-        monitor = build_monitor(**kwargs)
+        try:
+            monitor = build_monitor(**kwargs)
+        except TypeError as exc:
+            raise RuntimeError(
+                f"watch mode needs build_monitor(clock=..., sleep=...) (issue 7): {exc}"
+            ) from exc
     meter = Meter().attach(monitor)
     horizon = max(s.at for plan in fleet.jobs.values() for s in plan.steps) + 2 * PERIOD
     latencies: list[float] = []
