@@ -180,6 +180,7 @@ def run_fleet(
     timeout: float = DEFAULT_TIMEOUT,
     extra_env: Mapping[str, str] | None = None,
     rss_probe: bool = False,
+    only_rss: bool = False,
     progress: Progress = lambda _: None,
 ) -> dict[str, Any]:
     """Baseline, then ``spec.cycles`` steady cycles one period apart; one row per cycle."""
@@ -205,7 +206,7 @@ def run_fleet(
 
     rows = []
     listed_union: set[str] = set()
-    for cycle in range(1, spec.cycles + 1):
+    for cycle in range(1, 0 if only_rss else spec.cycles + 1):
         t = spec.cycle_time(cycle)
         control.set_time(t)
         stored, stored_active = _stored(reader, fleet)
@@ -255,7 +256,7 @@ def run_fleet(
         "latency_ms": latency_ms,
         "baseline": baseline,
         "cycles": rows,
-        "summary": summarize(spec, rows, timeout, len(listed_union)),
+        "summary": summarize(spec, rows, timeout, len(listed_union)) if rows else None,
     }
     if rss_probe:
         control.set_faults(faults(latency_ms=0, quota=None))
@@ -371,8 +372,8 @@ def summarize(
         periods = math.ceil(full_scan / budget)
     else:
         periods = None
-    if periods is not None and len(rows) >= periods and listed_union < spec.projects:
-        periods = None  # the budget would cover the fleet, but the cycles do not rotate over it
+    if budget < full_scan and listed_union <= budget:
+        periods = None  # later cycles list the same projects again: the scan never rotates
     return {
         "p1_worst": max(p1, default=None),
         "p1_best": min(p1, default=None),

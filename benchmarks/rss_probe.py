@@ -14,8 +14,21 @@ import time
 from pathlib import Path
 
 
-def peak_rss_mb() -> float:
+def maxrss_mb() -> float:
+    """``ru_maxrss``: on Linux it is carried over from the parent across fork and exec, so a
+    probe started by a large benchmark process starts at the parent's size."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak (``VmHWM``: the new address space's high-water mark)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return maxrss_mb()
 
 
 def main() -> None:
@@ -37,6 +50,7 @@ def main() -> None:
         json.dumps(
             {
                 "peak_rss_mb": peak_rss_mb(),
+                "ru_maxrss_mb": maxrss_mb(),
                 "rss_after_build_mb": after_build,
                 "seconds": round(time.perf_counter() - started, 2),
                 "jobs_seen": summary.get("jobsSeen"),

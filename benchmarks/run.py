@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         "--watch", action="store_true", help="measure detection latency with watching on"
     )
     parser.add_argument(
+        "--p5-into", type=Path, help="measure P5 at fleet L only and store it in this results JSON"
+    )
+    parser.add_argument(
         "--render", type=Path, help="rewrite the markdown of an existing results JSON and stop"
     )
     args = parser.parse_args(argv)
@@ -201,6 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.harness import run_fleet
     from benchmarks.servers import servers
 
+    if args.p5_into:
+        with servers() as endpoints:
+            only = run_fleet(FLEETS["L"], endpoints, rss_probe=True, only_rss=True)
+        saved = json.loads(args.p5_into.read_text())
+        for fleet in saved["fleets"]:
+            if fleet["fleet"] == "L":
+                fleet["p5"] = only["p5"]
+        args.p5_into.write_text(json.dumps(saved, indent=1) + "\n")
+        args.p5_into.with_suffix(".md").write_text(markdown(saved) + "\n")
+        print(only["p5"])
+        return 0
     fleets = ["S"] if args.smoke else args.fleets
     results = []
     for name in fleets:
