@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requiremen
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime build-PollerFunction openapi
+	package sam lambda-runtime build-PollerFunction openapi bench bench-smoke
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -55,8 +55,8 @@ demo: $(STAMP) ## Run the product on its embedded local stack
 test: lint template unit integration ## Run every check (what CI runs)
 
 lint: $(STAMP) ## ruff (lint + format) and mypy --strict on src/
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
 
 template: cfn-lint sam-validate checkov ## Check template.yaml: cfn-lint, sam validate --lint, checkov
@@ -94,6 +94,12 @@ integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) ## Integration tests: real H
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the API handler's routes
 	$(BIN)/python scripts/generate_openapi.py
+
+bench: $(STAMP) ## Fleet benchmarks S, M, L (takes minutes); writes benchmarks/results/
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make test runs it too)
+	$(BIN)/python -m benchmarks.run --smoke
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -71,8 +71,10 @@ class RateLimiter:
             self._sleep(slot - now)
 
     def install(self, client: Any) -> None:
-        def before_send(model: Any = None, **_: Any) -> None:
-            self.acquire(model.name if model is not None else "unknown")
+        def before_send(event_name: str = "", **_: Any) -> None:
+            # botocore emits ``before-send.<service>.<Operation>`` with the request only (no
+            # operation model): the operation is the event name's last part.
+            self.acquire(event_name.rsplit(".", 1)[-1] or "unknown")
 
         client.meta.events.register("before-send.lookoutvision", before_send)
 

@@ -1,0 +1,253 @@
+"""Generated fleets and their scenarios, plus the oracle that says what a cycle must call.
+
+A fleet is ``projects x jobs_per_project`` settled jobs (finished long before the start) plus
+``active`` in-progress *slots* (1% of the jobs, at least 3).  The measured cycles run at
+``T = c * period`` (c = 1, 2, ...): in each *busy* cycle some slots' jobs finish and a new job
+starts in the same project (so the fleet stays 1% in progress), and other slots' jobs change
+their StatusMessage.  After the busy cycles come *idle* cycles in which nothing changes (jobs
+still in progress, but unchanged).  Everything is deterministic: the same spec gives the same
+scenario, byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+START_TIME = datetime(2026, 11, 1, tzinfo=UTC)
+PAGE_SIZE = 100
+#: A step this far in the future never happens during a benchmark.
+NEVER = 10_000_000.0
+TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    name: str
+    projects: int
+    jobs_per_project: int
+    busy_cycles: int = 3
+    idle_cycles: int = 1
+    period: float = 60.0
+
+    @property
+    def jobs(self) -> int:
+        return self.projects * self.jobs_per_project
+
+    @property
+    def active(self) -> int:
+        """Jobs in progress at any time: 1% of the fleet, at least 3."""
+        return max(3, math.ceil(self.jobs / 100))
+
+    @property
+    def cycles(self) -> int:
+        return self.busy_cycles + self.idle_cycles
+
+    def cycle_time(self, cycle: int) -> float:
+        """Virtual offset of steady cycle ``cycle`` (the baseline cycle is 0)."""
+        return cycle * self.period
+
+
+FLEETS: dict[str, FleetSpec] = {
+    "S": FleetSpec("S", 10, 5),
+    "M": FleetSpec("M", 100, 10),
+    "L": FleetSpec("L", 1000, 10),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: float
+    status: str
+    message: str
+
+
+@dataclass
+class JobPlan:
+    project: str
+    name: str
+    steps: list[Step]
+
+    def state(self, t: float) -> Step | None:
+        """The job's state at virtual offset ``t`` (None: it does not exist yet)."""
+        current = None
+        for step in self.steps:
+            if step.at > t:
+                break
+            current = step
+        return current
+
+
+@dataclass
+class Fleet:
+    """A generated fleet: its scenario document and the plan the oracle reads."""
+
+    spec: FleetSpec
+    jobs: dict[tuple[str, str], JobPlan] = field(default_factory=dict)
+    projects: list[str] = field(default_factory=list)
+
+    def scenario(self, *, latency_ms: float = 50.0, quota: float | None = 5.0) -> dict[str, Any]:
+        by_project: dict[str, list[dict[str, Any]]] = {p: [] for p in self.projects}
+        for plan in self.jobs.values():
+            by_project[plan.project].append(
+                {
+                    "name": plan.name,
+                    "timeline": [
+                        {"at": s.at, "status": s.status, "message": s.message} for s in plan.steps
+                    ],
+                }
+            )
+        return {
+            "start_time": START_TIME.isoformat().replace("+00:00", "Z"),
+            "seed": 7,
+            "projects": [{"name": p, "jobs": by_project[p]} for p in self.projects],
+            "faults": faults(latency_ms=latency_ms, quota=quota),
+        }
+
+    def transitions(self, start: float, end: float) -> list[tuple[JobPlan, Step]]:
+        """Every step with ``start < at <= end``."""
+        return [
+            (plan, step)
+            for plan in self.jobs.values()
+            for step in plan.steps
+            if start < step.at <= end
+        ]
+
+    def visible_jobs(self, project: str, t: float) -> list[JobPlan]:
+        return [p for p in self.jobs.values() if p.project == project and p.state(t) is not None]
+
+
+def faults(*, latency_ms: float, quota: float | None) -> dict[str, Any]:
+    """The simulator's faults document: latency per call, and the service quota (None: none)."""
+    return {"*": {"latency_ms": latency_ms, "rate_per_second": quota}}
+
+
+def epoch(offset: float) -> float:
+    return round((START_TIME + timedelta(seconds=offset)).timestamp(), 3)
+
+
+def build_fleet(spec: FleetSpec) -> Fleet:
+    fleet = Fleet(spec)
+    fleet.projects = [f"proj-{i:04d}" for i in range(spec.projects)]
+    period = spec.period
+    stride = spec.jobs // spec.active
+    active_indexes = [a * stride for a in range(spec.active)]
+    active_set = set(active_indexes)
+    # Settled jobs: finished two hours before the start; every 7th failed.
+    for index in range(spec.jobs):
+        project = fleet.projects[index // spec.jobs_per_project]
+        name = f"job-{index % spec.jobs_per_project:03d}"
+        if index in active_set:
+            continue
+        end = "FAILED" if index % 7 == 0 else "SUCCEEDED"
+        fleet.jobs[(project, name)] = JobPlan(
+            project,
+            name,
+            [
+                Step(-7200, "CREATED", "Model packaging job created."),
+                Step(-7100, "RUNNING", "Packaging model version 1."),
+                Step(-6900, end, f"Packaging {end.lower()}."),
+            ],
+        )
+    # Active slots: the job in progress now, and its successors.
+    for slot, index in enumerate(active_indexes):
+        project = fleet.projects[index // spec.jobs_per_project]
+        name = f"job-{index % spec.jobs_per_project:03d}"
+        steps = [
+            Step(-900, "CREATED", "Model packaging job created."),
+            Step(-600, "RUNNING", "Packaging (step 0)."),
+        ]
+        generation = 0
+        for cycle in range(1, spec.busy_cycles + 1):
+            t = spec.cycle_time(cycle)
+            if slot % 4 == cycle % 4:
+                # This slot's job finishes; a new job starts in the same project.
+                end = "FAILED" if (slot + cycle) % 2 else "SUCCEEDED"
+                steps.append(Step(t - period / 2, end, f"Packaging {end.lower()} ({cycle})."))
+                fleet.jobs[(project, name)] = JobPlan(project, name, steps)
+                generation += 1
+                name = f"new-{slot:04d}-{generation}"
+                running_at = t + period / 2 + 5 if cycle < spec.busy_cycles else NEVER
+                steps = [
+                    Step(t - period / 3, "CREATED", "Model packaging job created."),
+                    Step(running_at, "RUNNING", "Packaging (step 0)."),
+                ]
+            elif slot % 4 == (cycle + 2) % 4:
+                steps.append(Step(t - 2 * period / 3, "RUNNING", f"Packaging (step {cycle})."))
+        steps.append(Step(NEVER, "SUCCEEDED", "Packaging succeeded."))
+        steps.sort(key=lambda s: s.at)
+        fleet.jobs[(project, name)] = JobPlan(project, name, steps)
+    return fleet
+
+
+# -- the oracle -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store held for a job before a cycle (read through the store's public API)."""
+
+    status: str | None
+    message: str | None
+    last_updated: float | None
+    removed: bool
+
+
+@dataclass
+class Minimum:
+    """The calls a cycle needs, by operation, given what it chose to list."""
+
+    calls: dict[str, int]
+    describes: set[tuple[str, str]]
+
+
+def minimum_calls(
+    fleet: Fleet,
+    t: float,
+    *,
+    listed_projects: Iterable[str],
+    listed_all_projects: bool,
+    stored: Mapping[tuple[str, str], Stored],
+    stored_active: Iterable[tuple[str, str]],
+) -> Minimum:
+    """Issue 3's rule: list pages of what was listed, and describe exactly the jobs that need it.
+
+    A listed job needs a describe when the list shows it in progress, when the store has no
+    snapshot of it (or holds it as removed), or when its Status, StatusMessage or
+    LastUpdatedTimestamp differ from the snapshot; every job the store holds as in progress is
+    described too (that is how a job that finished between two cycles gets its final state).
+    """
+    listed = sorted(set(listed_projects))
+    pages = 0
+    needed: set[tuple[str, str]] = set(stored_active)
+    for project in listed:
+        visible = fleet.visible_jobs(project, t)
+        pages += max(1, math.ceil(len(visible) / PAGE_SIZE))
+        for plan in visible:
+            state = plan.state(t)
+            assert state is not None
+            key = (plan.project, plan.name)
+            snapshot = stored.get(key)
+            changed = snapshot is None or snapshot.removed
+            if snapshot is not None and not changed:
+                last = epoch(max(s.at for s in plan.steps if s.at <= t))
+                changed = (
+                    snapshot.status != state.status
+                    or snapshot.message != state.message
+                    or snapshot.last_updated is None
+                    or abs(snapshot.last_updated - last) > 1e-3
+                )
+            if state.status not in TERMINAL or changed:
+                needed.add(key)
+    project_pages = max(1, math.ceil(len(fleet.projects) / PAGE_SIZE)) if listed_all_projects else 0
+    return Minimum(
+        calls={
+            "ListProjects": project_pages,
+            "ListModelPackagingJobs": pages,
+            "DescribeModelPackagingJob": len(needed),
+        },
+        describes=needed,
+    )
