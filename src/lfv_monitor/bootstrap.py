@@ -100,6 +100,7 @@ def build_monitor(
         margin_seconds=settings.deadline_margin_seconds,
         period_seconds=settings.schedule_period_seconds,
         list_budget=settings.list_budget(),
+        full_scan_periods=settings.full_scan_periods,
         watch_interval=settings.active_poll_interval,
     )
     cycle = PollCycle(

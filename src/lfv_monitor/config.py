@@ -93,6 +93,7 @@ class Settings:
     active_poll_interval: float = 10.0
     schedule_period_seconds: float = 60.0
     list_budget_per_cycle: int = 0
+    full_scan_periods: int = 1
     schedule_expression: str | None = None
 
     def __post_init__(self) -> None:
@@ -141,6 +142,7 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "active_poll_interval": ("ACTIVE_POLL_INTERVAL", _number(float, ge=0, le=300)),
     "schedule_period_seconds": ("SCHEDULE_PERIOD_SECONDS", _number(float, ge=10, le=86400)),
     "list_budget_per_cycle": ("LIST_BUDGET_PER_CYCLE", _number(int, ge=0)),
+    "full_scan_periods": ("FULL_SCAN_PERIODS", _number(int, ge=1, le=1440)),
     "schedule_expression": ("SCHEDULE_EXPRESSION", _schedule),
 }
 _REQUIRED = frozenset({"table_name", "event_bus_name", "topic_arn"})

@@ -153,3 +153,22 @@ def test_the_watch_stops_before_the_next_tick_and_when_nothing_is_in_progress() 
     clock.advance(20)
     report = cycle.run()
     assert report.watch_rounds == 0  # nothing in progress after the cycle: return at once
+
+
+def test_full_scan_periods_spread_the_listing_but_jobs_in_progress_stay_checked() -> None:
+    source = FakeJobSource()
+    for p in range(20):
+        source.set(f"p{p:02d}", "done", "SUCCEEDED")
+    source.set("p13", "busy", "RUNNING")
+    clock = FakeClock()
+    cycle, _, _ = make(CyclePolicy(list_budget=100, full_scan_periods=4), source, clock=clock)
+    cycle.run()  # the baseline lists everything
+    seen: set[str] = set()
+    for _ in range(4):
+        clock.advance(60)
+        source.calls.clear()
+        cycle.run()
+        assert len(listed_projects(source)) == 5  # 20 projects over 4 periods
+        assert "DescribeModelPackagingJob p13/busy" in source.calls
+        seen.update(listed_projects(source))
+    assert len(seen) == 20

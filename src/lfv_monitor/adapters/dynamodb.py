@@ -159,7 +159,9 @@ class DynamoDBSnapshotStore:
                         _item({"pk": job_pk(k), "sk": "STATE"})
                         for k in unique[start : start + BATCH_GET_LIMIT]
                     ],
-                    "ConsistentRead": True,
+                    # Eventually consistent: half the read cost, and safe: every write is
+                    # conditional on the version, so a stale read can only lose a race.
+                    "ConsistentRead": False,
                 }
             }
             attempt = 0

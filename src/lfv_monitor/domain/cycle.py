@@ -59,7 +59,8 @@ class CyclePolicy:
 
     margin_seconds: float = 10.0  # stop starting work this long before the deadline
     period_seconds: float = 60.0  # the schedule's period
-    list_budget: int | None = None  # projects listed per cycle (None: all of them)
+    list_budget: int | None = None  # at most this many projects listed per cycle (None: all)
+    full_scan_periods: int = 1  # spread one full scan over this many periods
     watch_interval: float = 0.0  # seconds between watch rounds (0: no watching)
 
 
@@ -292,7 +293,11 @@ class PollCycle:
             self._advance_baseline(run, chosen, listed_projects)
 
     def _slice(self, projects: list[Project], policy: CyclePolicy) -> list[Project]:
-        budget = policy.list_budget
+        """This period's share of the full scan: the rate's budget, or less when the scan is
+        spread over ``full_scan_periods`` (new jobs then come from CloudTrail at once)."""
+        budget = math.ceil(len(projects) / max(1, policy.full_scan_periods))
+        if policy.list_budget:
+            budget = min(budget, policy.list_budget)
         if not budget or len(projects) <= budget:
             return projects
         slices = math.ceil(len(projects) / budget)
