@@ -20,6 +20,16 @@ from botocore.config import Config
 
 SERVICE_NAME = "lookoutvision"
 API_VERSION = "2020-11-20"
+#: The operations of the carried model (scripts/derive_service_model.py keeps exactly these).
+OPERATIONS: tuple[str, ...] = (
+    "ListProjects",
+    "CreateProject",
+    "DescribeProject",
+    "DeleteProject",
+    "StartModelPackagingJob",
+    "ListModelPackagingJobs",
+    "DescribeModelPackagingJob",
+)
 #: Lookout for Vision's documented quota: 5 requests per second per API, per account and region.
 SERVICE_QUOTA_PER_SECOND = 5.0
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from lfv_monitor.adapters.batching import chunks, send_batch
 from lfv_monitor.domain.events import (
     DEFAULT_SOURCE,
     DETAIL_TYPE,
@@ -19,8 +18,6 @@ from lfv_monitor.domain.models import Change
 
 logger = logging.getLogger(__name__)
 
-#: PutEvents takes at most 10 entries a request.
-MAX_ENTRIES = 10
 #: What EventBridge counts for an entry's ``Time`` (documented entry-size calculation).
 _TIME_BYTES = 14
 
@@ -32,22 +29,6 @@ def entry_size(entry: dict[str, Any]) -> int:
         size += len(str(entry.get(name, "")).encode("utf-8"))
     size += sum(len(r.encode("utf-8")) for r in entry.get("Resources", []))
     return size
-
-
-def chunks(
-    items: Sequence[tuple[str, dict[str, Any]]], sizes: Sequence[int], max_bytes: int
-) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Consecutive groups of at most ``MAX_ENTRIES`` items whose sizes add up to ``max_bytes``."""
-    group: list[tuple[str, dict[str, Any]]] = []
-    total = 0
-    for item, size in zip(items, sizes, strict=True):
-        if group and (len(group) == MAX_ENTRIES or total + size > max_bytes):
-            yield group
-            group, total = [], 0
-        group.append(item)
-        total += size
-    if group:
-        yield group
 
 
 class EventBridgePublisher:
@@ -93,23 +74,13 @@ class EventBridgePublisher:
 
     def _put(self, group: list[tuple[str, dict[str, Any]]]) -> set[str]:
         ids = [event_id for event_id, _ in group]
-        try:
-            response = self.client.put_events(Entries=[entry for _, entry in group])
-        except ClientError as error:
-            logger.warning(
-                "PutEvents failed",
-                extra={
-                    "channel": self.channel,
-                    "error_code": error.response.get("Error", {}).get("Code", "Unknown"),
-                    "event_ids": ids,
-                },
-            )
-            return set()
-        except BotoCoreError as error:
-            logger.warning(
-                "PutEvents failed",
-                extra={"channel": self.channel, "error": type(error).__name__, "event_ids": ids},
-            )
+        response = send_batch(
+            "PutEvents",
+            self.channel,
+            ids,
+            lambda: self.client.put_events(Entries=[entry for _, entry in group]),
+        )
+        if response is None:
             return set()
         results = response.get("Entries", [])
         delivered: set[str] = set()

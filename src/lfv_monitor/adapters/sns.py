@@ -6,9 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from lfv_monitor.adapters.eventbridge import chunks
+from lfv_monitor.adapters.batching import chunks, send_batch
 from lfv_monitor.domain.events import SNS_MAX_BYTES
 from lfv_monitor.domain.models import Change
 from lfv_monitor.domain.notifications import sns_message
@@ -65,25 +63,15 @@ class SnsNotifier:
 
     def _publish(self, group: list[tuple[str, dict[str, Any]]]) -> set[str]:
         ids = [event_id for event_id, _ in group]
-        try:
-            response = self.client.publish_batch(
+        response = send_batch(
+            "PublishBatch",
+            self.channel,
+            ids,
+            lambda: self.client.publish_batch(
                 TopicArn=self.topic_arn, PublishBatchRequestEntries=[e for _, e in group]
-            )
-        except ClientError as error:
-            logger.warning(
-                "PublishBatch failed",
-                extra={
-                    "channel": self.channel,
-                    "error_code": error.response.get("Error", {}).get("Code", "Unknown"),
-                    "event_ids": ids,
-                },
-            )
-            return set()
-        except BotoCoreError as error:
-            logger.warning(
-                "PublishBatch failed",
-                extra={"channel": self.channel, "error": type(error).__name__, "event_ids": ids},
-            )
+            ),
+        )
+        if response is None:
             return set()
         for failure in response.get("Failed", []):
             logger.warning(

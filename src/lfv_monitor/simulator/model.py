@@ -17,18 +17,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from lfv_monitor.clients import API_VERSION, DATA_PATH, SERVICE_NAME
-
-#: The operations the simulator serves (all seven of the carried model).
-OPERATIONS: tuple[str, ...] = (
-    "ListProjects",
-    "CreateProject",
-    "DescribeProject",
-    "DeleteProject",
-    "StartModelPackagingJob",
-    "ListModelPackagingJobs",
-    "DescribeModelPackagingJob",
-)
+from lfv_monitor.clients import API_VERSION, DATA_PATH, OPERATIONS, SERVICE_NAME
 
 
 @functools.cache
@@ -187,6 +176,15 @@ def _fail(errors: list[str], path: str, value: Any, constraint: str) -> None:
     )
 
 
+def _check_length(errors: list[str], path: str, value: Any, meta: dict[str, Any]) -> None:
+    if "min" in meta and len(value) < meta["min"]:
+        _fail(
+            errors, path, value, f"Member must have length greater than or equal to {meta['min']}"
+        )
+    if "max" in meta and len(value) > meta["max"]:
+        _fail(errors, path, value, f"Member must have length less than or equal to {meta['max']}")
+
+
 def _walk(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
     meta = shape.metadata
     kind = shape.type_name
@@ -209,17 +207,7 @@ def _walk(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) 
         if not isinstance(value, list):
             _fail(errors, path, value, "Member must be a list")
             return
-        if "min" in meta and len(value) < meta["min"]:
-            _fail(
-                errors,
-                path,
-                value,
-                f"Member must have length greater than or equal to {meta['min']}",
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            _fail(
-                errors, path, value, f"Member must have length less than or equal to {meta['max']}"
-            )
+        _check_length(errors, path, value, meta)
         for i, item in enumerate(value):
             _walk(shape.member, item, f"{path}.{i + 1}", errors, anchored)
         return
@@ -227,17 +215,7 @@ def _walk(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) 
         if not isinstance(value, str):
             _fail(errors, path, value, "Member must be a string")
             return
-        if "min" in meta and len(value) < meta["min"]:
-            _fail(
-                errors,
-                path,
-                value,
-                f"Member must have length greater than or equal to {meta['min']}",
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            _fail(
-                errors, path, value, f"Member must have length less than or equal to {meta['max']}"
-            )
+        _check_length(errors, path, value, meta)
         if shape.enum and value not in shape.enum:
             _fail(
                 errors,
