@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint unit integration clean
+.PHONY: help venv demo test lint unit integration soak clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ unit: $(STAMP) ## Unit tests: fast, no network
 
 integration: $(STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
+
+SEED   ?= 1
+CYCLES ?= 500
+soak: $(STAMP) ## Seeded fault soak (SEED=1 CYCLES=500); CI runs 50 cycles in `make integration`
+	$(BIN)/python -m lfv_monitor.testing.soak --seed $(SEED) --cycles $(CYCLES)
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -310,8 +310,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client gave up (a delay past its timeout)
+            self.close_connection = True
 
     def _reset(self) -> None:
         """Drop the connection with a TCP RST (SO_LINGER 0), answering nothing."""
@@ -331,6 +334,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     proxy: FaultProxy
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("fault proxy: a connection from %s ended abruptly", client_address)
 
 
 class FaultProxy:

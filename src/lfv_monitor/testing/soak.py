@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -365,11 +366,12 @@ def run_soak(config: SoakConfig) -> SoakResult:
     """Run the soak; every server is on 127.0.0.1 and stopped before returning."""
     from moto.server import ThreadedMotoServer
 
-    from lfv_monitor.simulator import SimulatorControl, SimulatorServer
+    from lfv_monitor.simulator import ScenarioWarning, SimulatorControl, SimulatorServer
     from lfv_monitor.testing.faultproxy import FaultProxy
 
     wall_start = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
+    warnings.filterwarnings("ignore", category=ScenarioWarning)  # PAUSED is on purpose
     rng = random.Random(config.seed)
     jobs = config.jobs if config.jobs is not None else 30 + config.cycles // 10
     scenario = make_scenario(rng, config.cycles, config.interval, jobs)
@@ -427,14 +429,32 @@ def _plan(rng: random.Random, config: SoakConfig) -> list[str]:
     return kinds + ["clean"] * config.clean_tail
 
 
-def _wire_faults(rng: random.Random, timeouts_left: int) -> tuple[list[Any], bool]:
+#: The first faulty cycles inject each of these once, so that even a short run covers them all.
+COVERAGE: tuple[tuple[str, float], ...] = (
+    ("dynamodb", 0.1),  # throttle
+    ("events", 0.1),
+    ("sns", 0.1),
+    ("dynamodb", 0.4),  # 5xx
+    ("events", 0.6),  # partial PutEvents
+    ("sns", 0.6),  # partial PublishBatch
+    ("dynamodb", 0.8),  # reset
+    ("events", 0.8),
+    ("dynamodb", 0.95),  # delay past the client timeout
+)
+
+
+def _wire_faults(
+    rng: random.Random, timeouts_left: int, forced: tuple[str, float] | None = None
+) -> tuple[list[Any], bool]:
     from lfv_monitor.testing.faultproxy import FaultRule
 
     rules: list[FaultRule] = []
     used_timeout = False
-    for _ in range(rng.randint(1, 3)):
+    for n in range(rng.randint(1, 3)):
         service = rng.choice(["dynamodb", "events", "sns"])
         pick = rng.random()
+        if forced is not None and n == 0:
+            service, pick = forced
         op = "*"
         if service == "dynamodb":
             op = rng.choice((*DDB_OPS, "*"))
@@ -442,6 +462,8 @@ def _wire_faults(rng: random.Random, timeouts_left: int) -> tuple[list[Any], boo
             op = "PutEvents"
         else:
             op = "PublishBatch"
+        if forced is not None and n == 0 and service == "dynamodb":
+            op = "*"
         if pick < 0.3:
             code = None
             if service == "dynamodb":
@@ -491,6 +513,7 @@ def _run(  # noqa: PLR0917
     deliveries: dict[str, list[tuple[int, dict[str, Any]]]] = {c: [] for c in CHANNELS}
     faults: Counter[str] = Counter()
     current: list[CycleRecord] = []
+    coverage = list(COVERAGE)
 
     def on_fault(kind: str, service: str, operation: str) -> None:
         if current and kind in ("reset_after", "delay_after") and service in ("events", "sns"):
@@ -506,7 +529,8 @@ def _run(  # noqa: PLR0917
         lfv = _lfv_faults(rng if kind == "lfv" else None)
         control.set_faults(lfv)
         if kind in ("wire", "lfv", "crash") and index > 0:
-            rules, used = _wire_faults(rng, timeouts_left)
+            forced = coverage.pop(0) if coverage else None
+            rules, used = _wire_faults(rng, timeouts_left, forced)
             timeouts_left -= int(used)
             proxy.set_faults(rules)
         if kind in ("clean", "wire", "lfv"):
