@@ -18,6 +18,11 @@ fault can be made to stay inside the SDK's retries.  ``arm_kill`` SIGKILLs a pro
 proxy sees the n-th request (or upstream response) of an operation: the way a soak kills a cycle
 between the store write and the publish.
 
+``serialize`` (default: DynamoDB) forwards one request of those services at a time: moto
+snapshots a whole table when ``TransactWriteItems`` starts and restores it when the transaction
+is cancelled, without a lock, so a cancelled transaction running beside another request erases
+that request's write, which real DynamoDB never does.
+
 Binds 127.0.0.1 only by default; nothing here logs request headers (they carry credentials).
 """
 
@@ -199,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         if rule is not None and kind == "partial":
             status, ctype, payload = self._partial(service, operation, body, rule)
         else:
-            status, ctype, payload = self._forward(body)
+            status, ctype, payload = self._forward(body, service)
         if proxy.kill_point(operation, "response"):
             self._reset()
             return
@@ -211,7 +216,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(status, ctype, payload)
 
     # -- upstream ------------------------------------------------------------------------
-    def _forward(self, body: bytes, path: str | None = None) -> tuple[int, str, bytes]:
+    def _forward(self, body: bytes, service: str = "") -> tuple[int, str, bytes]:
+        if service in self.server.proxy.serialize:
+            with self.server.proxy.serial_lock:
+                return self._send_upstream(body)
+        return self._send_upstream(body)
+
+    def _send_upstream(self, body: bytes) -> tuple[int, str, bytes]:
         upstream = urllib.parse.urlsplit(self.server.proxy.upstream)
         conn = http.client.HTTPConnection(
             upstream.hostname or "127.0.0.1", upstream.port, timeout=60
@@ -219,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
             headers["Content-Length"] = str(len(body))
-            conn.request(self.command, path or self.path, body=body, headers=headers)
+            conn.request(self.command, self.path, body=body, headers=headers)
             response = conn.getresponse()
             payload = response.read()
             ctype = response.getheader("Content-Type") or "application/octet-stream"
@@ -350,7 +361,10 @@ class FaultProxy:
         port: int = 0,
         seed: int = 1,
         max_consecutive: int | None = None,
+        serialize: frozenset[str] = frozenset({"dynamodb"}),
     ) -> None:
+        self.serialize = serialize
+        self.serial_lock = threading.Lock()
         self.upstream = upstream.rstrip("/")
         self.host = host
         self.port = port

@@ -643,7 +643,13 @@ def _ledger(  # noqa: PLR0917
         recorded += len(history)
         for item in expected:
             if item not in got:
-                lost.append(f"{name} {item[0]} {str(item[1])[:40]!r}")
+                lost.append(
+                    f"{name} {item[0]} {str(item[1])[:40]!r} (history: "
+                    + ", ".join(
+                        f"v{c.version} {c.status} {str(c.status_message)[:20]!r}" for c in history
+                    )
+                    + ")"
+                )
         for item in got:
             if item not in expected:
                 extra.append(f"{name} {item[0]} {str(item[1])[:40]!r}")
@@ -695,7 +701,14 @@ def _ledger(  # noqa: PLR0917
             if clean > 2:
                 late.append(f"{channel} {name} after {clean} clean cycles")
         unknown = set(first) - set(announced)
-        undelivered += [f"{channel} delivered but not in the store: {u[:12]}" for u in unknown]
+        details = {str(d.get("eventId")): (i, d) for i, d in deliveries[channel]}
+        for u in sorted(unknown):
+            i, d = details[u]
+            undelivered.append(
+                f"{channel} delivered in cycle {i} but not in the store: {u[:12]} "
+                f"{d.get('jobName')} v{d.get('version')} {d.get('previousStatus')}->"
+                f"{d.get('status')} {str(d.get('statusMessage'))[:30]!r}"
+            )
     return SoakResult(
         seed=config.seed,
         cycles=len(records),
