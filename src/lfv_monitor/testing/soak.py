@@ -91,9 +91,14 @@ def make_scenario(rng: random.Random, cycles: int, interval: int, jobs: int) -> 
         project = projects[j % n_projects]
         earliest = project.get("appears_at", -10 * interval)
         start = rng.uniform(earliest, 0.75 * horizon)
-        if "deleted_at" in project:
-            start = min(start, project["deleted_at"] - 2 * interval)
-        project["jobs"].append(_job(rng, f"job-{j:03d}", start, interval))
+        deleted = project.get("deleted_at")
+        if deleted is not None:
+            start = min(start, deleted - (MIN_STATE_CYCLES + 1) * interval)
+        job = _job(rng, f"job-{j:03d}", start, interval)
+        if deleted is not None:  # every state seen for MIN_STATE_CYCLES before the project goes
+            last = deleted - MIN_STATE_CYCLES * interval
+            job["timeline"] = [s for s in job["timeline"] if s["at"] <= last]
+        project["jobs"].append(job)
     return {"seed": rng.randrange(2**31), "projects": projects, "faults": _lfv_faults(None)}
 
 
@@ -123,9 +128,10 @@ def _job(rng: random.Random, name: str, start: float, interval: int) -> dict[str
         t += dwell()
         steps.append((t, "PAUSED", "An unknown status, served as is."))
     extra: dict[str, Any] = {}
-    if rng.random() < 0.06:
-        extra["deleted_at"] = t + dwell()
     t += dwell()
+    if rng.random() < 0.06:  # deleted while still running, before its last step
+        extra["deleted_at"] = t
+        t += dwell()
     if rng.random() < 0.3:
         message = "Compilation failed: out of memory."
         if rng.random() < 0.3:
