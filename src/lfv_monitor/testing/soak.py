@@ -447,32 +447,44 @@ def _plan(rng: random.Random, config: SoakConfig) -> list[str]:
     return kinds + ["clean"] * config.clean_tail
 
 
-#: The first faulty cycles inject each of these once, so that even a short run covers them all.
-COVERAGE: tuple[tuple[str, float], ...] = (
-    ("dynamodb", 0.1),  # throttle
-    ("events", 0.1),
-    ("sns", 0.1),
-    ("dynamodb", 0.4),  # 5xx
-    ("events", 0.6),  # partial PutEvents
-    ("sns", 0.6),  # partial PublishBatch
-    ("dynamodb", 0.8),  # reset
-    ("events", 0.8),
-    ("dynamodb", 0.95),  # delay past the client timeout
+#: Faulty cycles inject each of these once first (kept until it fires), so that even a short
+#: run covers every kind of fault.
+COVERAGE: tuple[tuple[str, str, str], ...] = (
+    ("throttle", "dynamodb", "before"),
+    ("throttle", "events", "before"),
+    ("throttle", "sns", "before"),
+    ("error5xx", "dynamodb", "before"),
+    ("partial", "events", "before"),
+    ("partial", "sns", "before"),
+    ("reset", "dynamodb", "after"),
+    ("reset", "events", "before"),
+    ("delay", "dynamodb", "after"),
 )
 
 
-def _wire_faults(
-    rng: random.Random, timeouts_left: int, forced: tuple[str, float] | None = None
-) -> tuple[list[Any], bool]:
+def _coverage_rule(kind: str, service: str, phase: str) -> Any:
+    from lfv_monitor.testing.faultproxy import FaultRule
+
+    operation = {"events": "PutEvents", "sns": "PublishBatch"}.get(service, "*")
+    return FaultRule(
+        kind,  # type: ignore[arg-type]
+        service,
+        operation,
+        count=1,
+        phase=phase,  # type: ignore[arg-type]
+        delay_s=PAST_TIMEOUT_S,
+        entry_rate=0.5,
+    )
+
+
+def _wire_faults(rng: random.Random, timeouts_left: int) -> tuple[list[Any], bool]:
     from lfv_monitor.testing.faultproxy import FaultRule
 
     rules: list[FaultRule] = []
     used_timeout = False
-    for n in range(rng.randint(1, 3)):
+    for _ in range(rng.randint(1, 3)):
         service = rng.choice(["dynamodb", "events", "sns"])
         pick = rng.random()
-        if forced is not None and n == 0:
-            service, pick = forced
         op = "*"
         if service == "dynamodb":
             op = rng.choice((*DDB_OPS, "*"))
@@ -480,8 +492,6 @@ def _wire_faults(
             op = "PutEvents"
         else:
             op = "PublishBatch"
-        if forced is not None and n == 0 and service == "dynamodb":
-            op = "*"
         if pick < 0.3:
             code = None
             if service == "dynamodb":
@@ -532,6 +542,7 @@ def _run(  # noqa: PLR0917
     faults: Counter[str] = Counter()
     current: list[CycleRecord] = []
     coverage = list(COVERAGE)
+    cover: Any = None  # the coverage rule waiting to fire
 
     def on_fault(kind: str, service: str, operation: str) -> None:
         if current and kind in ("reset_after", "delay_after") and service in ("events", "sns"):
@@ -547,9 +558,13 @@ def _run(  # noqa: PLR0917
         lfv = _lfv_faults(rng if kind == "lfv" else None)
         control.set_faults(lfv)
         if kind in ("wire", "lfv", "crash") and index > 0:
-            forced = coverage.pop(0) if coverage else None
-            rules, used = _wire_faults(rng, timeouts_left, forced)
+            rules, used = _wire_faults(rng, timeouts_left)
             timeouts_left -= int(used)
+            if kind != "crash" and cover is None and coverage:
+                cover = _coverage_rule(*coverage.pop(0))
+                timeouts_left -= int(cover.kind == "delay")
+            if kind != "crash" and cover is not None:
+                rules.insert(0, cover)
             proxy.set_faults(rules)
         if kind in ("clean", "wire", "lfv"):
             try:
@@ -574,6 +589,8 @@ def _run(  # noqa: PLR0917
             faults["overlapping invocations"] += 1
         record.ended = time.time()
         records.append(record)
+        if cover is not None and cover.used:
+            cover = None
         for channel in CHANNELS:
             deliveries[channel] += [(index, d) for d in stack.drain(channel)]
     for key, value in proxy.injected.items():
