@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requiremen
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime build-PollerFunction openapi bench bench-smoke
+	package sam lambda-runtime build-PollerFunction openapi bench bench-smoke soak
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -100,6 +100,11 @@ bench: $(STAMP) ## Fleet benchmarks S, M, L (takes minutes); writes benchmarks/r
 
 bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make test runs it too)
 	$(BIN)/python -m benchmarks.run --smoke
+
+SEED   ?= 1
+CYCLES ?= 500
+soak: $(STAMP) ## Seeded fault soak (SEED=1 CYCLES=500); CI runs 50 cycles in `make integration`
+	$(BIN)/python -m lfv_monitor.testing.soak --seed $(SEED) --cycles $(CYCLES)
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

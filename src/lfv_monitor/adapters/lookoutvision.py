@@ -159,10 +159,18 @@ class LookoutVisionJobSource:
         raw = response.get("ModelPackagingDescription")
         if not isinstance(raw, dict):
             raise SourceError(f"{key}: the response has no ModelPackagingDescription")
+        # A description without a usable Status is a malformed answer, not a change to "no
+        # status": recording it would write a state the job never had (tried again next cycle).
+        status = raw.get("Status")
+        if not isinstance(status, str) or not status:
+            raise SourceError(f"{key}: the response has no Status (got {status!r:.40})")
+        message = raw.get("StatusMessage")
+        if message is not None and not isinstance(message, str):
+            raise SourceError(f"{key}: StatusMessage is not text (got {type(message).__name__})")
         return JobDescription(
             key=key,
-            status=_str(raw.get("Status")),
-            status_message=_str(raw.get("StatusMessage")),
+            status=status,
+            status_message=message,
             model_version=_str(raw.get("ModelVersion")),
             creation_timestamp=_time(raw.get("CreationTimestamp")),
             last_updated=_time(raw.get("LastUpdatedTimestamp")),
@@ -200,4 +208,8 @@ class LookoutVisionJobSource:
             raise ServiceUnreachableError(f"{operation}: {exc}") from exc
         except BotoCoreError as exc:  # malformed responses, read timeouts, ...
             raise SourceError(f"{operation} {where}: {exc}") from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            # botocore's parser on a malformed body: a timestamp that is not one, a list item
+            # that is not an object, ... (it raises these, not a BotoCoreError)
+            raise SourceError(f"{operation} {where}: malformed response: {exc}") from exc
         return response if isinstance(response, dict) else {}

@@ -68,6 +68,12 @@ def _is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     from lfv_monitor.simulator import ScenarioError, SimulatorServer, load_scenario_file
 
+    if not 0 <= args.port <= 65535:
+        print(
+            f"lfv-monitor simulator: --port must be between 0 and 65535, got {args.port}",
+            file=sys.stderr,
+        )
+        return 2
     if args.speed < 0:
         print(f"lfv-monitor simulator: --speed must be >= 0, got {args.speed}", file=sys.stderr)
         return 2

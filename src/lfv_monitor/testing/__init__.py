@@ -1,0 +1,1 @@
+"""Test tooling shipped with the package: the fault proxy, the soak and its cycle runner."""
