@@ -101,6 +101,8 @@ class InMemorySnapshotStore:
     outbox: dict[str, tuple[Change, set[str]]] = field(default_factory=dict)
     initialized_at: datetime | None = None
     cursor: str | None = None
+    leases: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    lease: float = 60.0
     channels: tuple[str, ...] = ("events", "sns")
     writes: int = 0
     batch_reads: int = 0
@@ -141,6 +143,10 @@ class InMemorySnapshotStore:
         )
         if change.announce:
             self.outbox[change.event_id] = (change, set(self.channels))
+            for channel in self.channels:
+                self.leases[(change.event_id, channel)] = change.observed_at + timedelta(
+                    seconds=self.lease
+                )
         return True
 
     def refresh(self, job: StoredJob, last_updated: datetime | None) -> None:
@@ -149,8 +155,24 @@ class InMemorySnapshotStore:
             self.writes += 1
             self.states[job.key] = replace(current, last_updated=last_updated)
 
-    def pending(self) -> list[tuple[Change, frozenset[str]]]:
-        return [(c, frozenset(ch)) for c, ch in self.outbox.values()]
+    def pending(self, now: datetime) -> list[tuple[Change, frozenset[str]]]:
+        return [
+            (c, frozenset(ch for ch in channels if self.leases.get((c.event_id, ch), T0) <= now))
+            for c, channels in self.outbox.values()
+            if any(self.leases.get((c.event_id, ch), T0) <= now for ch in channels)
+        ]
+
+    def claim(self, event_ids: Iterable[str], channel: str, now: datetime) -> set[str]:
+        claimed = set()
+        for event_id in event_ids:
+            if self.leases.get((event_id, channel), T0) <= now and event_id in self.outbox:
+                self.leases[(event_id, channel)] = now + timedelta(seconds=self.lease)
+                claimed.add(event_id)
+        return claimed
+
+    def release(self, event_ids: Iterable[str], channel: str) -> None:
+        for event_id in event_ids:
+            self.leases[(event_id, channel)] = T0
 
     def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
         for event_id in event_ids:

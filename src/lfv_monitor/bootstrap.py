@@ -87,6 +87,9 @@ def build_monitor(
         settings.table_name,
         client=aws_client("dynamodb", session),
         retention_days=settings.history_retention_days,
+        # An invocation never outlives one period (the function's timeout is shorter), so a
+        # fresh outbox entry is its writer's for one period; then anyone may retry it.
+        outbox_lease_seconds=settings.schedule_period_seconds,
     )
     publishers: list[ChangePublisher] = [
         EventBridgePublisher(

@@ -14,6 +14,7 @@ from lfv_monitor.domain.models import Change, JobDescription, JobKey
 from tests.support.table import create_monitor_table
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+LATER = T0 + timedelta(days=1)  # every writer's outbox lease is over
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_record_writes_history_state_and_outbox(store: DynamoDBSnapshotStore) ->
     assert history[1].description.document["ModelPackagingConfiguration"]["Greengrass"]["Tags"] == [
         {"Key": "k", "Value": "v"}
     ]
-    assert {c.event_id for c, ch in store.pending()} == {first.event_id, second.event_id}
+    assert {c.event_id for c, ch in store.pending(LATER)} == {first.event_id, second.event_id}
 
 
 def test_a_stale_version_loses_and_writes_nothing(store: DynamoDBSnapshotStore) -> None:
@@ -101,7 +102,7 @@ def test_a_stale_version_loses_and_writes_nothing(store: DynamoDBSnapshotStore) 
 def test_baseline_is_recorded_without_an_outbox_entry(store: DynamoDBSnapshotStore) -> None:
     assert not store.is_initialized()
     store.record(change(store, JobKey("p", "j"), "SUCCEEDED", baseline=True), None)
-    assert store.pending() == []
+    assert store.pending(LATER) == []
     store.mark_initialized(T0)
     assert store.is_initialized()
 
@@ -110,11 +111,11 @@ def test_outbox_is_cleared_per_channel(store: DynamoDBSnapshotStore) -> None:
     c = change(store, JobKey("p", "j"), "RUNNING")
     store.record(c, None)
     store.mark_delivered([c.event_id], "sns")
-    ((pending, channels),) = store.pending()
+    ((pending, channels),) = store.pending(LATER)
     assert pending.event_id == c.event_id and channels == {"events"}
     assert pending.description is not None and pending.status == "RUNNING"
     store.mark_delivered([c.event_id], "events")
-    assert store.pending() == []
+    assert store.pending(LATER) == []
 
 
 def test_get_jobs_reads_more_than_one_batch_and_active_jobs_follow_status(
@@ -142,3 +143,21 @@ def test_a_one_megabyte_message_is_kept_in_full_in_the_history(
     # comparing against the stored (shortened) state still knows it is the same text
     assert store.get_jobs([key])[key].same_message(huge)
     assert not store.get_jobs([key])[key].same_message(huge + "!")
+
+
+def test_outbox_entries_are_the_writers_until_the_lease_ends_then_claimed_once(
+    store: DynamoDBSnapshotStore,
+) -> None:
+    c = change(store, JobKey("p", "j"), "RUNNING")
+    store.record(c, None)
+    assert store.pending(T0 + timedelta(seconds=59)) == []  # the writer publishes it itself
+    (pending, channels) = store.pending(T0 + timedelta(seconds=60))[0]
+    assert pending.event_id == c.event_id and channels == {"events", "sns"}
+    now = T0 + timedelta(seconds=60)
+    assert store.claim([c.event_id], "events", now) == {c.event_id}
+    assert store.claim([c.event_id], "events", now) == set()  # held by the first claim
+    assert [ch for _, ch in store.pending(now)] == [frozenset({"sns"})]
+    store.release([c.event_id], "events")
+    assert store.claim([c.event_id], "events", now) == {c.event_id}
+    store.mark_delivered([c.event_id], "events")
+    assert store.claim([c.event_id], "events", LATER) == set()  # delivered: gone

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,15 +176,19 @@ def test_a_cycle_killed_between_write_and_publish_loses_nothing(
         # When it is killed once both changes are written (its publish is in flight)
         store = build_monitor().cycle.store
         deadline = time.monotonic() + 60
-        while len(store.pending()) < 2:  # type: ignore[attr-defined]
+        far = datetime.now(UTC) + timedelta(days=1)  # any lease is over by then
+        while len(store.pending(far)) < 2:  # type: ignore[attr-defined]
             assert child.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait(timeout=30)
     assert deliveries(stack) == ([], [])
-    # Then the next cycle delivers each change once, on both channels
-    report = poll(build_monitor())
+    # Then an invocation one period later (the dead writer's lease is over) delivers each change
+    # once, on both channels
+    assert poll(build_monitor())["outboxRetried"] == 0  # at once: still the writer's lease
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    report = poll(build_monitor(clock=lambda: later))
     assert report["outboxRetried"] == 2 and report["changesRecorded"] == 0
     events, notes = deliveries(stack)
     assert len(events) == 2 == len(set(events)) and sorted(notes) == ["a", "b"]

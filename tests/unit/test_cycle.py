@@ -210,3 +210,59 @@ def test_deadline_stops_starting_work_and_the_rest_comes_next_cycle(world: World
     assert 0 < len(report.recorded) < 5
     report2 = world.run()
     assert len(report.recorded) + len(report2.recorded) == 5
+
+
+def test_an_overlapping_invocation_does_not_republish_fresh_changes(world: World) -> None:
+    """Invocation B starts while A has recorded but not yet published: B leaves A's entries."""
+    world.source.set("widgets", "cam", "RUNNING")
+    world.run()
+    world.source.set("widgets", "cam", "FAILED", "boom")
+    other = PollCycle(world.source, world.store, [world.events, world.sns], clock=world.clock)
+    publish = world.events.publish
+
+    def publish_after_b_started(changes):  # type: ignore[no-untyped-def]
+        world.events.publish = publish  # type: ignore[method-assign]
+        report = other.run()  # B: same moment, same store
+        assert report.outbox_retried == 0
+        return publish(changes)
+
+    world.events.publish = publish_after_b_started  # type: ignore[method-assign]
+    world.run()
+    assert len(world.events.published) == 1 and len(world.sns.published) == 1
+
+
+def test_entries_of_a_dead_invocation_are_retried_once_its_lease_is_over(world: World) -> None:
+    world.source.set("widgets", "cam", "RUNNING")
+    world.run()
+    world.source.set("widgets", "cam", "SUCCEEDED")
+    # Given an invocation that recorded the change and died before publishing
+    dead = PollCycle(world.source, world.store, [], clock=world.clock)
+    world.clock.advance(60)
+    dead.run()
+    assert len(world.store.outbox) == 1
+    # When the next invocations run, the entry is retried once the writer's lease is over
+    assert world.cycle.run().outbox_retried == 0  # same moment: still the writer's
+    world.clock.advance(60)
+    assert world.cycle.run().outbox_retried == 1
+    assert len(world.events.published) == 1 and len(world.sns.published) == 1
+    assert world.store.outbox == {}
+
+
+def test_two_retrying_invocations_claim_each_entry_once(world: World) -> None:
+    world.source.set("widgets", "cam", "RUNNING")
+    world.run()
+    world.source.set("widgets", "cam", "SUCCEEDED")
+    dead = PollCycle(world.source, world.store, [], clock=world.clock)
+    dead.run()
+    world.clock.advance(120)
+    other = PollCycle(world.source, world.store, [world.events, world.sns], clock=world.clock)
+    claim = world.store.claim
+
+    def claim_after_the_other(ids, channel, now):  # type: ignore[no-untyped-def]
+        world.store.claim = claim  # type: ignore[method-assign]
+        other.run()  # B claims and publishes first
+        return claim(ids, channel, now)
+
+    world.store.claim = claim_after_the_other  # type: ignore[method-assign]
+    world.cycle.run()
+    assert len(world.events.published) == 1 and len(world.sns.published) == 1

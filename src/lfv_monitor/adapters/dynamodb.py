@@ -107,11 +107,13 @@ class DynamoDBSnapshotStore:
         client: Any = None,
         retention_days: int = 0,
         channels: Sequence[str] = CHANNELS,
+        outbox_lease_seconds: float = 60.0,
     ) -> None:
         self.table = table_name
         self.client = client if client is not None else aws_client("dynamodb")
         self.retention = timedelta(days=retention_days) if retention_days else None
         self.channels = tuple(channels)
+        self.lease = outbox_lease_seconds
 
     # -- baseline ------------------------------------------------------------------------
     def is_initialized(self) -> bool:
@@ -273,6 +275,11 @@ class DynamoDBSnapshotStore:
                                 "ref_pk": pk,
                                 "ref_sk": history_sk,
                                 "created_at": observed,
+                                # The writer owns the entry until then (it publishes it itself);
+                                # only after that may another invocation claim it.
+                                "claimed_until": _epoch(
+                                    change.observed_at + timedelta(seconds=self.lease)
+                                ),
                             }
                         ),
                     }
@@ -307,14 +314,16 @@ class DynamoDBSnapshotStore:
                 raise StoreError(f"refreshing {job.key} failed: {exc}") from exc
 
     # -- outbox --------------------------------------------------------------------------
-    def pending(self) -> list[tuple[Change, frozenset[str]]]:
-        entries = list(
-            self._query(
+    def pending(self, now: datetime) -> list[tuple[Change, frozenset[str]]]:
+        entries = [
+            entry
+            for entry in self._query(
                 KeyConditionExpression="pk = :o",
                 ExpressionAttributeValues=_item({":o": "OUTBOX"}),
                 ConsistentRead=True,
             )
-        )
+            if float(entry.get("claimed_until", 0)) <= now.timestamp()
+        ]
         if not entries:
             return []
         channels: dict[tuple[str, str], set[str]] = {}
@@ -328,6 +337,45 @@ class DynamoDBSnapshotStore:
                 result.append((self._change(item), frozenset(wanted)))
         result.sort(key=lambda pair: (pair[0].observed_at, pair[0].event_id))
         return result
+
+    def claim(self, event_ids: Iterable[str], channel: str, now: datetime) -> set[str]:
+        claimed = set()
+        for event_id in event_ids:
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=_item({"pk": "OUTBOX", "sk": f"{channel}#{event_id}"}),
+                    UpdateExpression="SET claimed_until = :until",
+                    ConditionExpression="attribute_exists(pk) AND claimed_until <= :now",
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":until": _epoch(now + timedelta(seconds=self.lease)),
+                            ":now": _epoch(now),
+                        }
+                    ),
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    continue  # delivered, or claimed by another invocation meanwhile
+                raise StoreError(f"claiming outbox entry {event_id} failed: {exc}") from exc
+            except BotoCoreError as exc:
+                raise StoreError(f"claiming outbox entry {event_id} failed: {exc}") from exc
+            claimed.add(event_id)
+        return claimed
+
+    def release(self, event_ids: Iterable[str], channel: str) -> None:
+        for event_id in event_ids:
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=_item({"pk": "OUTBOX", "sk": f"{channel}#{event_id}"}),
+                    UpdateExpression="SET claimed_until = :zero",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=_item({":zero": 0}),
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise StoreError(f"releasing outbox entry {event_id} failed: {exc}") from exc
 
     def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
         keys = [{"pk": "OUTBOX", "sk": f"{channel}#{event_id}"} for event_id in event_ids]

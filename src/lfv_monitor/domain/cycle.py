@@ -355,14 +355,22 @@ class PollCycle:
 
     # -- steps ---------------------------------------------------------------------------
     def _retry_outbox(self, report: CycleReport) -> None:
-        pending = self.store.pending()
+        """Deliver what earlier invocations recorded but did not announce.
+
+        Only entries whose writer's lease ran out (it died) or that it released (its publish
+        failed) are pending, and each is claimed before it is published: an invocation running
+        beside this one keeps publishing its own changes, and two retries never both send one.
+        """
+        now = self.clock()
+        pending = self.store.pending(now)
         if not pending:
             return
         report.outbox_retried = len(pending)
         log.info("retrying undelivered changes", extra={"count": len(pending)})
         for publisher in self.publishers:
-            changes = [c for c, channels in pending if publisher.channel in channels]
-            self._publish(publisher, changes, report)
+            wanted = [c for c, channels in pending if publisher.channel in channels]
+            claimed = self.store.claim([c.event_id for c in wanted], publisher.channel, now)
+            self._publish(publisher, [c for c in wanted if c.event_id in claimed], report)
 
     def _list_projects(self, report: CycleReport) -> list[Project]:
         try:
@@ -466,24 +474,28 @@ class PollCycle:
         with run.lock:
             changes, run.undelivered = run.undelivered, []
         for publisher in self.publishers:
-            self._publish(publisher, changes, run.report)
+            failed = self._publish(publisher, changes, run.report)
+            if failed:  # let the next invocation retry them at once, not after the lease
+                self.store.release(failed, publisher.channel)
 
     def _publish(
         self, publisher: ChangePublisher, changes: Sequence[Change], report: CycleReport
-    ) -> None:
+    ) -> set[str]:
+        """Publish on one channel; the event ids that failed (they stay in the outbox)."""
         if not changes:
-            return
+            return set()
         delivered = publisher.publish(changes)
         if delivered:
             self.store.mark_delivered(delivered, publisher.channel)
             report.delivered[publisher.channel] += len(delivered)
-        failed = len({c.event_id for c in changes} - delivered)
+        failed = {c.event_id for c in changes} - delivered
         if failed:
-            report.publish_failures[publisher.channel] += failed
+            report.publish_failures[publisher.channel] += len(failed)
             log.warning(
                 "publish failed; kept in the outbox for the next cycle",
-                extra={"channel": publisher.channel, "failed": failed},
+                extra={"channel": publisher.channel, "failed": len(failed)},
             )
+        return failed
 
     @staticmethod
     def _count_error(

@@ -61,8 +61,19 @@ class SnapshotStore(Protocol):
         """Remember a new LastUpdatedTimestamp that is not a change (no history, no outbox)."""
         ...
 
-    def pending(self) -> list[tuple[Change, frozenset[str]]]:
-        """Outbox: recorded changes with the channels they still have to reach."""
+    def pending(self, now: datetime) -> list[tuple[Change, frozenset[str]]]:
+        """Outbox: recorded changes with the channels they still have to reach, whose writer's
+        lease has run out (it crashed) or that it released (its publish failed)."""
+        ...
+
+    def claim(self, event_ids: Iterable[str], channel: str, now: datetime) -> set[str]:
+        """Take these outbox entries for one lease (a conditional write each): the ids this
+        invocation may publish; another invocation holding one keeps it."""
+        ...
+
+    def release(self, event_ids: Iterable[str], channel: str) -> None:
+        """Give up the lease on entries this invocation failed to publish: the next invocation
+        retries them at once."""
         ...
 
     def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
