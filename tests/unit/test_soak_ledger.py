@@ -113,8 +113,8 @@ def test_the_verdict_fails_on_each_broken_promise(overrides: dict[str, Any], pro
     assert problem in broken.render()
 
 
-def test_overlap_duplicates_are_a_known_gap_unless_strict() -> None:
-    lenient = result(duplicates=[{"cause": "overlap"}, {"cause": "crash"}])
-    assert lenient.ok and "KNOWN GAP: 1 duplicates" in lenient.render()
-    strict = result(duplicates=[{"cause": "overlap"}], strict=True)
-    assert not strict.ok
+def test_only_duplicates_after_a_crash_or_a_lost_response_are_allowed() -> None:
+    assert result(duplicates=[{"cause": "crash"}, {"cause": "lost_response"}]).ok
+    overlap = result(duplicates=[{"cause": "overlap"}, {"cause": "crash"}])
+    assert not overlap.ok
+    assert "1 duplicates not after an injected crash" in overlap.render()
