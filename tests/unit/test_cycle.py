@@ -266,3 +266,31 @@ def test_two_retrying_invocations_claim_each_entry_once(world: World) -> None:
     world.store.claim = claim_after_the_other  # type: ignore[method-assign]
     world.cycle.run()
     assert len(world.events.published) == 1 and len(world.sns.published) == 1
+
+
+def test_a_store_failure_ends_the_cycle_without_losing_what_was_recorded(world: World) -> None:
+    from lfv_monitor.domain.errors import StoreError
+
+    world.source.set("widgets", "a", "RUNNING")
+    world.source.set("widgets", "b", "RUNNING")
+    world.run()
+    world.source.set("widgets", "a", "SUCCEEDED")
+    world.source.set("widgets", "b", "FAILED", "boom")
+    record = world.store.record
+    calls = {"n": 0}
+
+    def record_then_fail(change, expected):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StoreError("DynamoDB TransactWriteItems failed: InternalServerError")
+        return record(change, expected)
+
+    world.store.record = record_then_fail  # type: ignore[method-assign]
+    report = world.run()
+    # the invocation ends with a clear outcome, and the change it recorded is announced
+    assert report.store_failed and not report.succeeded
+    assert report.errors["StoreError"] == 1
+    assert [c.key.job for c in world.events.published] == ["a"]
+    world.store.record = record  # type: ignore[method-assign]
+    world.run()
+    assert sorted(c.key.job for c in world.events.published) == ["a", "b"]

@@ -34,6 +34,7 @@ from lfv_monitor.domain.errors import (
     MonitorError,
     ResourceNotFoundError,
     ServiceUnreachableError,
+    StoreError,
     ThrottledError,
 )
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, JobSummary, Project, StoredJob
@@ -71,6 +72,7 @@ class CycleReport:
     started_at: datetime
     baseline: bool = False
     unreachable: bool = False
+    store_failed: bool = False
     listing_complete: bool = True
     deadline_reached: bool = False
     projects_seen: int = 0
@@ -93,13 +95,15 @@ class CycleReport:
 
     @property
     def succeeded(self) -> bool:
-        """The cycle ran: it reached the service (errors on single jobs do not count)."""
-        return not self.unreachable
+        """The cycle ran: it reached the service and the store (errors on single jobs do not
+        count)."""
+        return not (self.unreachable or self.store_failed)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "baseline": self.baseline,
             "unreachable": self.unreachable,
+            "storeFailed": self.store_failed,
             "listingComplete": self.listing_complete,
             "deadlineReached": self.deadline_reached,
             "projectsSeen": self.projects_seen,
@@ -193,9 +197,22 @@ class PollCycle:
                 "Lookout for Vision is unreachable; cycle ended early",
                 extra={"reason": str(exc)},
             )
-        self._flush(run)  # announce whatever was recorded, even when the cycle ended early
+        except StoreError as exc:
+            self._store_failed(report, exc)
+        try:
+            self._flush(run)  # announce whatever was recorded, even when the cycle ended early
+        except StoreError as exc:
+            self._store_failed(report, exc)
         report.duration_seconds = self._monotonic() - start
         return report
+
+    @staticmethod
+    def _store_failed(report: CycleReport, exc: StoreError) -> None:
+        """DynamoDB failed past its retries: stop. Every write is one transaction, so nothing is
+        half-written; what was recorded is in the outbox and is announced by a later cycle."""
+        report.store_failed = True
+        report.errors["StoreError"] += 1
+        log.error("the snapshot store failed; cycle ended early", extra={"reason": str(exc)})
 
     def check(self, keys: Sequence[JobKey], *, correlation_id: str | None = None) -> CycleReport:
         """Check named jobs at once (a CloudTrail ``StartModelPackagingJob`` event): describe,

@@ -23,6 +23,7 @@ def emit_metrics(report: CycleReport) -> None:
     add = metrics.add_metric
     add(name="CycleSucceeded", unit=MetricUnit.Count, value=1 if report.succeeded else 0)
     add(name="ServiceUnreachable", unit=MetricUnit.Count, value=int(report.unreachable))
+    add(name="StoreFailures", unit=MetricUnit.Count, value=int(report.store_failed))
     add(name="JobsSeen", unit=MetricUnit.Count, value=report.jobs_seen)
     add(name="JobsDescribed", unit=MetricUnit.Count, value=report.jobs_described)
     add(name="Changes", unit=MetricUnit.Count, value=len(report.announced))
