@@ -115,3 +115,19 @@ def test_a_variable_no_output_names_is_refused_with_the_variable_and_the_functio
         stack.function_environment("Poller")
     with pytest.raises(StackDeployError, match=r"no function Nope; functions: Poller"):
         stack.function_environment("Nope")
+
+
+def test_function_environment_evaluates_template_conditions() -> None:
+    from lfv_monitor.local.stack import _static_value
+
+    conditions = {
+        "HasTrail": {"Fn::Equals": [{"Ref": "Trail"}, "ENABLED"]},
+        "NoTrail": {"Fn::Not": [{"Condition": "HasTrail"}]},
+    }
+    value = {"Fn::If": ["HasTrail", {"Ref": "Periods"}, 1]}
+    on = {"Trail": "ENABLED", "Periods": "10"}
+    off = {"Trail": "DISABLED", "Periods": "10"}
+    assert _static_value(value, on, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == "10"
+    assert _static_value(value, off, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == 1
+    negated = {"Fn::If": ["NoTrail", "a", "b"]}
+    assert _static_value(negated, off, {}, where="X", conditions=conditions) == "a"

@@ -170,7 +170,9 @@ def function_environment(stack: StackOutputs, logical_id: str = "PollerFunction"
         if isinstance(value, dict) and expression(value) in by_expression:
             environment[name] = by_expression[expression(value)]
             continue
-        resolved = _static_value(value, names, mappings, where=where)
+        resolved = _static_value(
+            value, names, mappings, where=where, conditions=stack.template.get("Conditions", {})
+        )
         if isinstance(resolved, dict | list):
             raise StackDeployError(
                 f"{where}: {json.dumps(value)} names no stack output, parameter or mapping"
@@ -205,12 +207,21 @@ def resolve_language_extensions(
 
 
 def _static_value(
-    value: Any, parameters: Mapping[str, Any], mappings: Mapping[str, Any], *, where: str
+    value: Any,
+    parameters: Mapping[str, Any],
+    mappings: Mapping[str, Any],
+    *,
+    where: str,
+    conditions: Mapping[str, Any] | None = None,
 ) -> Any:
     if not isinstance(value, dict):
         return value
     if set(value) == {"Ref"} and value["Ref"] in parameters:
         return parameters[value["Ref"]]
+    if set(value) == {"Fn::If"} and conditions is not None:
+        name, when_true, when_false = value["Fn::If"]
+        chosen = when_true if _static_condition(name, conditions, parameters, where) else when_false
+        return _static_value(chosen, parameters, mappings, where=where, conditions=conditions)
     if set(value) == {"Fn::FindInMap"}:
         name, top, second = (
             _static_value(part, parameters, mappings, where=where)
@@ -221,6 +232,35 @@ def _static_value(
         except KeyError as error:
             raise StackDeployError(f"{where}: no mapping entry {name}/{top}/{second}") from error
     raise StackDeployError(f"{where}: cannot resolve {json.dumps(value)} without AWS")
+
+
+def _static_condition(
+    name: str, conditions: Mapping[str, Any], parameters: Mapping[str, Any], where: str
+) -> bool:
+    """A template condition's value from the parameters (Equals, Not, And, Or, Condition)."""
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((function, argument),) = node.items()
+            if function == "Ref" and argument in parameters:
+                return parameters[argument]
+            if function == "Condition":
+                return evaluate(conditions[argument])
+            if function == "Fn::Equals":
+                left, right = (evaluate(a) for a in argument)
+                return str(left) == str(right)
+            if function == "Fn::Not":
+                return not evaluate(argument[0])
+            if function == "Fn::And":
+                return all(evaluate(a) for a in argument)
+            if function == "Fn::Or":
+                return any(evaluate(a) for a in argument)
+            raise StackDeployError(f"{where}: cannot evaluate {function} in condition {name}")
+        return node
+
+    if name not in conditions:
+        raise StackDeployError(f"{where}: the template has no condition {name}")
+    return bool(evaluate(conditions[name]))
 
 
 def _parameter_values(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
