@@ -183,36 +183,40 @@ class PollCycle:
             return report.deadline_reached
 
         run = _Run(report, out_of_time)
-        try:
+
+        def work() -> None:
             self._retry_outbox(report)
             report.baseline = not self.store.is_initialized()
             self._scan(run, policy)
             self._flush(run)
             if policy.watch_interval > 0 and not report.baseline:
                 self._watch(run, policy, remaining, start)
-        except ServiceUnreachableError as exc:
-            report.unreachable = True
-            report.errors["ServiceUnreachable"] += 1
-            log.error(
-                "Lookout for Vision is unreachable; cycle ended early",
-                extra={"reason": str(exc)},
-            )
-        except StoreError as exc:
-            self._store_failed(report, exc)
-        try:
-            self._flush(run)  # announce whatever was recorded, even when the cycle ended early
-        except StoreError as exc:
-            self._store_failed(report, exc)
+
+        self._guarded(run, work)
         report.duration_seconds = self._monotonic() - start
         return report
 
-    @staticmethod
-    def _store_failed(report: CycleReport, exc: StoreError) -> None:
-        """DynamoDB failed past its retries: stop. Every write is one transaction, so nothing is
-        half-written; what was recorded is in the outbox and is announced by a later cycle."""
-        report.store_failed = True
-        report.errors["StoreError"] += 1
-        log.error("the snapshot store failed; cycle ended early", extra={"reason": str(exc)})
+    def _guarded(self, run: _Run, work: Callable[[], None]) -> None:
+        """Run ``work``; end early, with one clear log line and the report saying why, when
+        Lookout for Vision cannot be reached or DynamoDB fails past its retries. Every write is
+        one transaction, so nothing is half-written; whatever was recorded is announced."""
+        report = run.report
+        for step in (work, lambda: self._flush(run)):
+            try:
+                step()
+            except ServiceUnreachableError as exc:
+                report.unreachable = True
+                report.errors["ServiceUnreachable"] += 1
+                log.error(
+                    "Lookout for Vision is unreachable; cycle ended early",
+                    extra={"reason": str(exc)},
+                )
+            except StoreError as exc:
+                report.store_failed = True
+                report.errors["StoreError"] += 1
+                log.error(
+                    "the snapshot store failed; cycle ended early", extra={"reason": str(exc)}
+                )
 
     def check(self, keys: Sequence[JobKey], *, correlation_id: str | None = None) -> CycleReport:
         """Check named jobs at once (a CloudTrail ``StartModelPackagingJob`` event): describe,
@@ -221,18 +225,17 @@ class PollCycle:
         report = CycleReport(started_at=self.clock())
         self._correlation_id = correlation_id
         run = _Run(report, lambda: False)
-        if not self.store.is_initialized():
-            report.baseline = True  # the baseline scan will record them silently
-            return report
-        try:
-            stored = self.store.get_jobs(list(dict.fromkeys(keys)))
-            for key in dict.fromkeys(keys):
+
+        def work() -> None:
+            if not self.store.is_initialized():
+                report.baseline = True  # the baseline scan will record them silently
+                return
+            unique = list(dict.fromkeys(keys))
+            stored = self.store.get_jobs(unique)
+            for key in unique:
                 self._check_job(run, key, stored.get(key), {})
-        except ServiceUnreachableError as exc:
-            report.unreachable = True
-            report.errors["ServiceUnreachable"] += 1
-            log.error("Lookout for Vision is unreachable", extra={"reason": str(exc)})
-        self._flush(run)
+
+        self._guarded(run, work)
         report.duration_seconds = self._monotonic() - start
         return report
 
