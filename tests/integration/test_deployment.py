@@ -185,8 +185,10 @@ def test_the_packaged_poller_announces_changes_through_the_deployed_stack(
     xray_daemon: socket.socket,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given the template deployed with its defaults, a queue on its topic and a rule on its bus
-    stack = deploy_stack(aws_endpoint, TEMPLATE, {})
+    # Given the template deployed with its defaults (but every project listed every period, so
+    # the new jobs are found by this cycle whatever the minute: the default spreads the scan over
+    # 10 periods and leaves new jobs to CloudTrail), a queue on its topic and a rule on its bus
+    stack = deploy_stack(aws_endpoint, TEMPLATE, {"FullScanPeriods": "1"})
     subscribers = Subscribers(aws_endpoint, stack)
     environment = lambda_environment(stack, poller_package, simulator, xray_daemon)
     # and an account whose jobs the stack's first cycle has already recorded
