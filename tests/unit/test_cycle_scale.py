@@ -172,3 +172,23 @@ def test_full_scan_periods_spread_the_listing_but_jobs_in_progress_stay_checked(
         assert "DescribeModelPackagingJob p13/busy" in source.calls
         seen.update(listed_projects(source))
     assert len(seen) == 20
+
+
+def test_snapshots_are_read_in_full_batches_of_100() -> None:
+    source = FakeJobSource()
+    for p in range(35):  # 35 projects x 7 jobs = 245 jobs: 3 reads of 100, 100, 45
+        for j in range(7):
+            source.set(f"p{p:02d}", f"j{j}", "SUCCEEDED")
+    cycle, store, _ = make(CyclePolicy(), source)
+    cycle.run()
+    store.batch_reads = 0
+    reads: list[int] = []
+    get_jobs = store.get_jobs
+
+    def counting(keys):  # type: ignore[no-untyped-def]
+        reads.append(len(keys))
+        return get_jobs(keys)
+
+    store.get_jobs = counting  # type: ignore[method-assign]
+    cycle.run()
+    assert reads == [100, 100, 45]

@@ -269,9 +269,10 @@ class PollCycle:
 
             waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
 
-            def resolve() -> None:
-                """Read the waiting snapshots, 100 keys a call; queue what needs describing."""
-                while waiting:
+            def resolve(*, full_batches_only: bool = False) -> None:
+                """Read the waiting snapshots, 100 keys a call; queue what needs describing.
+                While listing, only full batches are read, so a cycle makes ⌈jobs / 100⌉ calls."""
+                while len(waiting) >= (BATCH if full_batches_only else 1):
                     batch = waiting[:BATCH]
                     del waiting[:BATCH]
                     stored.update(self.store.get_jobs(batch))
@@ -298,8 +299,10 @@ class PollCycle:
                             waiting.append(summary.key)
                     # Full batches keep reads at ceil(jobs / 100) a cycle; a baseline, which
                     # describes nearly every job, feeds an idle describer at once instead.
-                    if len(waiting) >= BATCH or (report.baseline and not backlog()):
+                    if report.baseline and not backlog():
                         resolve()
+                    elif len(waiting) >= BATCH:
+                        resolve(full_batches_only=True)
                 resolve()
             finally:
                 for future in futures:
@@ -362,6 +365,8 @@ class PollCycle:
             stored = dict(active)
             listed: dict[JobKey, JobSummary] = {}
             for name in sorted({key.project for key in active}):
+                if run.out_of_time():
+                    return
                 for summary in self._list_jobs(Project(name), report) or []:
                     listed[summary.key] = summary
             stored.update(self.store.get_jobs([k for k in listed if k not in stored]))
