@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requiremen
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime build-PollerFunction openapi bench bench-smoke soak
+	package sam lambda-runtime build-PollerFunction build-JobStartedFunction openapi bench bench-smoke soak
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -79,9 +79,9 @@ package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) 
 # ARTIFACTS_DIR set: the poller's package is lfv_monitor without what only the CLI and the
 # tests use (the simulator, the local stack, the CLI commands). POSIX sh only: it also runs in
 # `sam build --use-container`.
-build-PollerFunction:
+build-PollerFunction build-JobStartedFunction:
 	cp -R lfv_monitor "$(ARTIFACTS_DIR)/"
-	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf simulator local commands cli.py
+	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf simulator local commands testing cli.py
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 
 unit: $(STAMP) ## Unit tests: fast, no network
