@@ -278,10 +278,13 @@ class Stored:
 
 @dataclass
 class Minimum:
-    """The calls a cycle needs, by operation, given what it chose to list."""
+    """The calls a cycle needs, by operation, given what it chose to list, and the changes it
+    must record (described jobs whose Status or StatusMessage differ from the snapshot, or
+    that the store does not hold)."""
 
     calls: dict[str, int]
     describes: set[tuple[str, str]]
+    changes: int = 0
 
 
 def minimum_calls(
@@ -325,7 +328,18 @@ def minimum_calls(
             if state.status not in TERMINAL or changed:
                 needed.add(key)
     project_pages = max(1, math.ceil(len(fleet.projects) / PAGE_SIZE)) if listed_all_projects else 0
+    changes = 0
+    for key in needed:
+        current = fleet.jobs[key].state(t) if key in fleet.jobs else None
+        snapshot = stored.get(key)
+        if current is None:
+            changes += snapshot is not None and not snapshot.removed  # gone: REMOVED
+        elif snapshot is None or snapshot.removed:
+            changes += 1
+        else:
+            changes += snapshot.status != current.status or snapshot.message != current.message
     return Minimum(
+        changes=changes,
         calls={
             "ListProjects": project_pages,
             "ListModelPackagingJobs": pages,

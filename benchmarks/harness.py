@@ -637,7 +637,6 @@ def cycle_row(
     total_min = sum(minimum.calls.values())
     bound = max((n / rate for n in sim_calls.values()), default=0.0)
     kind = spec.kind(cycle)
-    idle = kind in ("idle", "quiet")
     described = set(seen.described)
     checks = {
         "batch_get_within_bound": ddb.get("BatchGetItem", 0) <= math.ceil(tracked / 100),
@@ -647,7 +646,10 @@ def cycle_row(
         "sns_batched_by_10": sns == math.ceil(announced / 10)
         and all(n <= 10 for n in seen.sns_batch_entries),
     }
-    if idle:
+    checks["changes_as_expected"] = changes == minimum.changes
+    if minimum.changes == 0:
+        # Nothing to record (an idle or quiet cycle, unless a slice brings a job that started
+        # unseen): nothing written, nothing published.
         checks["idle_no_writes_no_publishes"] = writes == 0 and events == 0 and sns == 0
     return {
         "cycle": cycle,
@@ -659,6 +661,7 @@ def cycle_row(
         "jobs_seen": tracked,
         "jobs_described": int(summary.get("jobsDescribed", 0)),
         "changes": changes,
+        "expected_changes": minimum.changes,
         "announced": announced,
         "throttles": int(summary.get("throttles", 0)),
         "projects_listed": len(seen.listed_projects),

@@ -252,10 +252,19 @@ COMPARISON = Deployment(full_scan_periods=1, cloudtrail=False)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fleets", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L"])
+    parser.add_argument("--fleets", nargs="*", default=["S", "M", "L"], choices=["S", "M", "L"])
     parser.add_argument("--smoke", action="store_true", help="fleet S, exact P1/P2 checks")
     parser.add_argument(
-        "--no-comparison", action="store_true", help="skip fleet L with FULL_SCAN_PERIODS=1"
+        "--compare",
+        nargs="*",
+        default=["L"],
+        choices=["S", "M", "L"],
+        help="fleets also run with FULL_SCAN_PERIODS=1 and no CloudTrail (default: L)",
+    )
+    parser.add_argument(
+        "--into",
+        type=Path,
+        help="add this run's fleets to an existing results JSON (and its markdown) and stop",
     )
     parser.add_argument("--no-coldstart", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
@@ -299,8 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
     runs = [(name, Deployment()) for name in args.fleets]
-    if "L" in args.fleets and not args.no_comparison:
-        runs.append(("L", COMPARISON))
+    runs += [(name, COMPARISON) for name in args.compare]
     for name, deployment in runs:
         print(f"fleet {name}, {deployment.label}", flush=True)
         with servers() as endpoints:
@@ -314,6 +322,15 @@ def main(argv: list[str] | None = None) -> int:
                     progress=progress,
                 )
             )
+    if args.into:
+        saved = json.loads(args.into.read_text())
+        fresh = {(r["fleet"], r["label"]) for r in results}
+        saved["fleets"] = [
+            f for f in saved["fleets"] if (f["fleet"], f["label"]) not in fresh
+        ] + results
+        args.into.write_text(json.dumps(saved, indent=1) + "\n")
+        args.into.with_suffix(".md").write_text(markdown(saved) + "\n")
+        return 0
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
