@@ -7,8 +7,12 @@ DynamoDB documents it, from the items in each request and response:
 * item size: attribute names plus values (strings and binaries by length in bytes, numbers
   about one byte per two significant digits plus one, lists and maps 3 bytes plus 1 per
   element, booleans and nulls 1 byte);
-* reads: strongly consistent 1 RRU per 4 KB (eventually consistent 0.5); GetItem and each
-  BatchGetItem key at least one unit, found or not; a Query rounds the total of its items up;
+* reads: strongly consistent 1 RRU per 4 KB, eventually consistent half that, as each
+  request's ``ConsistentRead`` says (the poller's state BatchGetItem is eventually consistent
+  since issue 7: 0.5 RRU a key; its outbox and baseline reads are consistent); GetItem and
+  each BatchGetItem key at least one unit, found or not; a Query rounds the total of its items
+  up, and a Query on a global secondary index (the Active index) is always eventually
+  consistent;
 * writes: 1 WRU per 1 KB of each item, twice that inside TransactWriteItems, plus one write
   per global secondary index the item is projected into (all indexes project ALL);
 * approximations (said in the report): an UpdateItem or DeleteItem counts 1 KB (the item it

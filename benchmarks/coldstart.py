@@ -53,8 +53,16 @@ def _once(code: str, env: Mapping[str, str]) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def measure(base_env: Mapping[str, str], *, runs: int = 15) -> dict[str, Any]:
+def measure(
+    base_env: Mapping[str, str], *, runs: int = 15, in_lambda: bool = False
+) -> dict[str, Any]:
+    """``in_lambda``: with ``AWS_LAMBDA_FUNCTION_NAME`` set and tracing not disabled, as the
+    deployed function (Tracing: Active) starts: the handler module then builds the X-Ray
+    tracer.  The baseline is the same in both."""
     env = {**os.environ, **base_env, **ENV}
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "lfv-monitor-bench"
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)
     monitor: list[float] = []
     baseline: list[float] = []
     _once(MONITOR, env)  # warm the file-system cache and .pyc files for both

@@ -2,11 +2,17 @@
 
 A fleet is ``projects x jobs_per_project`` settled jobs (finished long before the start) plus
 ``active`` in-progress *slots* (1% of the jobs, at least 3).  The measured cycles run at
-``T = c * period`` (c = 1, 2, ...): in each *busy* cycle some slots' jobs finish and a new job
-starts in the same project (so the fleet stays 1% in progress), and other slots' jobs change
-their StatusMessage.  After the busy cycles come *idle* cycles in which nothing changes (jobs
-still in progress, but unchanged).  Everything is deterministic: the same spec gives the same
-scenario, byte for byte.
+``T = c * period`` (c = 1, 2, ...), in phases (``FleetSpec.kind``):
+
+* *busy*: some slots' jobs finish and a new job starts in the same project (so the fleet stays
+  1% in progress), and other slots' jobs change their StatusMessage;
+* *idle*: nothing changes (jobs still in progress, but unchanged);
+* *drain*: every job in progress finishes (half a period before the tick);
+* *quiet*: nothing is in progress and nothing changes (the deployed stack's "idle");
+* *watch* (run only by the full benchmark, with the sub-minute watch on): one new job per slot
+  starts 20 s before the tick, runs at +15 s and finishes at +35 s, inside the watch's window.
+
+Everything is deterministic: the same spec gives the same scenario, byte for byte.
 """
 
 from __future__ import annotations
@@ -19,8 +25,6 @@ from typing import Any
 
 START_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 PAGE_SIZE = 100
-#: A step this far in the future never happens during a benchmark.
-NEVER = 10_000_000.0
 TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 
 
@@ -32,6 +36,8 @@ class FleetSpec:
     busy_cycles: int = 3
     idle_cycles: int = 1
     period: float = 60.0
+    #: Offsets (seconds after the watch cycle's tick) of the watch jobs' steps.
+    watch_steps: tuple[float, float, float] = (-20.0, 15.0, 35.0)
 
     @property
     def jobs(self) -> int:
@@ -44,7 +50,25 @@ class FleetSpec:
 
     @property
     def cycles(self) -> int:
-        return self.busy_cycles + self.idle_cycles
+        """The plain (unwatched) cycles: busy, idle, drain, quiet."""
+        return self.busy_cycles + self.idle_cycles + 2
+
+    @property
+    def drain_cycle(self) -> int:
+        return self.busy_cycles + self.idle_cycles + 1
+
+    @property
+    def watch_cycle(self) -> int:
+        return self.cycles + 1
+
+    def kind(self, cycle: int) -> str:
+        if cycle <= self.busy_cycles:
+            return "busy"
+        if cycle < self.drain_cycle:
+            return "idle"
+        if cycle == self.drain_cycle:
+            return "drain"
+        return "quiet" if cycle <= self.cycles else "watch"
 
     def cycle_time(self, cycle: int) -> float:
         """Virtual offset of steady cycle ``cycle`` (the baseline cycle is 0)."""
@@ -170,17 +194,73 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 fleet.jobs[(project, name)] = JobPlan(project, name, steps)
                 generation += 1
                 name = f"new-{slot:04d}-{generation}"
-                running_at = t + period / 2 + 5 if cycle < spec.busy_cycles else NEVER
-                steps = [
-                    Step(t - period / 3, "CREATED", "Model packaging job created."),
-                    Step(running_at, "RUNNING", "Packaging (step 0)."),
-                ]
+                steps = [Step(t - period / 3, "CREATED", "Model packaging job created.")]
+                if cycle < spec.busy_cycles:
+                    steps.append(Step(t + period / 2 + 5, "RUNNING", "Packaging (step 0)."))
             elif slot % 4 == (cycle + 2) % 4:
                 steps.append(Step(t - 2 * period / 3, "RUNNING", f"Packaging (step {cycle})."))
-        steps.append(Step(NEVER, "SUCCEEDED", "Packaging succeeded."))
+        # The drain: whatever is in progress finishes half a period before the drain's tick.
+        drained = spec.cycle_time(spec.drain_cycle) - period / 2
+        steps.append(Step(drained, "SUCCEEDED", "Packaging succeeded."))
         steps.sort(key=lambda s: s.at)
         fleet.jobs[(project, name)] = JobPlan(project, name, steps)
+        # The watch cycle's job in the same project.
+        t = spec.cycle_time(spec.watch_cycle)
+        created, running, ended = (t + offset for offset in spec.watch_steps)
+        end = "FAILED" if slot % 5 == 0 else "SUCCEEDED"
+        fleet.jobs[(project, f"watch-{slot:04d}")] = JobPlan(
+            project,
+            f"watch-{slot:04d}",
+            [
+                Step(created, "CREATED", "Model packaging job created."),
+                Step(running, "RUNNING", "Packaging (step 0)."),
+                Step(ended, end, f"Packaging {end.lower()} (watch)."),
+            ],
+        )
     return fleet
+
+
+def started_between(fleet: Fleet, start: float, end: float) -> list[tuple[float, str, str]]:
+    """Jobs whose first step (StartModelPackagingJob) is in ``(start, end]``, in time order:
+    ``(at, project, job)``; what CloudTrail would report."""
+    return sorted(
+        (plan.steps[0].at, plan.project, plan.name)
+        for plan in fleet.jobs.values()
+        if start < plan.steps[0].at <= end
+    )
+
+
+def scan_slice(
+    projects: Iterable[str],
+    *,
+    now: float,
+    period: float,
+    list_budget: int | None,
+    full_scan_periods: int,
+) -> list[str]:
+    """The projects a scheduled cycle lists at epoch ``now``, by the rule of
+    docs/architecture.md ("Fleets beyond one period"), written out independently of the cycle:
+    projects sorted by name are cut into slices of ``min(ceil(n / full_scan_periods),
+    list_budget)``, and the cycle lists slice ``floor(now / period) mod slices``."""
+    ordered = sorted(projects)
+    budget = math.ceil(len(ordered) / max(1, full_scan_periods))
+    if list_budget:
+        budget = min(budget, list_budget)
+    if not budget or len(ordered) <= budget:
+        return ordered
+    slices = math.ceil(len(ordered) / budget)
+    index = int(now // period) % slices
+    return ordered[index * budget : (index + 1) * budget]
+
+
+def slices(projects: int, *, list_budget: int | None, full_scan_periods: int) -> tuple[int, int]:
+    """``(projects listed per cycle, periods per full scan)`` under the same rule."""
+    budget = math.ceil(projects / max(1, full_scan_periods))
+    if list_budget:
+        budget = min(budget, list_budget)
+    if not budget or projects <= budget:
+        return projects, 1
+    return budget, math.ceil(projects / budget)
 
 
 # -- the oracle -------------------------------------------------------------------------------
@@ -198,10 +278,13 @@ class Stored:
 
 @dataclass
 class Minimum:
-    """The calls a cycle needs, by operation, given what it chose to list."""
+    """The calls a cycle needs, by operation, given what it chose to list, and the changes it
+    must record (described jobs whose Status or StatusMessage differ from the snapshot, or
+    that the store does not hold)."""
 
     calls: dict[str, int]
     describes: set[tuple[str, str]]
+    changes: int = 0
 
 
 def minimum_calls(
@@ -213,7 +296,9 @@ def minimum_calls(
     stored: Mapping[tuple[str, str], Stored],
     stored_active: Iterable[tuple[str, str]],
 ) -> Minimum:
-    """Issue 3's rule: list pages of what was listed, and describe exactly the jobs that need it.
+    """The cycle's rule: ListProjects pages (when it listed them), the list pages of the projects
+    it lists this period (``listed_projects``: the slice, see ``scan_slice``), and describes of
+    exactly the jobs that need one.
 
     A listed job needs a describe when the list shows it in progress, when the store has no
     snapshot of it (or holds it as removed), or when its Status, StatusMessage or
@@ -243,7 +328,18 @@ def minimum_calls(
             if state.status not in TERMINAL or changed:
                 needed.add(key)
     project_pages = max(1, math.ceil(len(fleet.projects) / PAGE_SIZE)) if listed_all_projects else 0
+    changes = 0
+    for key in needed:
+        current = fleet.jobs[key].state(t) if key in fleet.jobs else None
+        snapshot = stored.get(key)
+        if current is None:
+            changes += snapshot is not None and not snapshot.removed  # gone: REMOVED
+        elif snapshot is None or snapshot.removed:
+            changes += 1
+        else:
+            changes += snapshot.status != current.status or snapshot.message != current.message
     return Minimum(
+        changes=changes,
         calls={
             "ListProjects": project_pages,
             "ListModelPackagingJobs": pages,

@@ -1,9 +1,10 @@
 """Runs the real cycle on a generated fleet and measures P1, P2, P3 (and P5 in a subprocess).
 
 Everything goes through the public API: ``build_monitor`` from the environment a Lambda would
-have, cycles through ``lambda_handler(scheduled_event(), LocalContext(...), service=monitor)``,
-the simulator's control API for time, faults and call counts, and the store's public reads for
-what it held before each cycle.
+have (plus ``clock``/``monotonic``/``sleep`` following the simulator's virtual clock), cycles
+through ``lambda_handler(event, context, service=monitor)`` (the schedule's event, or CloudTrail's
+``StartModelPackagingJob`` event when discovery is on), the simulator's control API for time,
+faults and call counts, and the store's public reads for what it held before each cycle.
 """
 
 from __future__ import annotations
@@ -18,14 +19,26 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from benchmarks.fleet import Fleet, FleetSpec, Stored, build_fleet, faults, minimum_calls
+from benchmarks.fleet import (
+    START_TIME,
+    Fleet,
+    FleetSpec,
+    Stored,
+    build_fleet,
+    epoch,
+    faults,
+    minimum_calls,
+    scan_slice,
+    slices,
+    started_between,
+)
 from benchmarks.meter import Meter
 
 BUS = "lfv-bench-bus"
@@ -35,12 +48,12 @@ TABLE = "lfv-bench"
 CLIENT_RATE = 4.0
 SERVICE_QUOTA = 5.0
 LATENCY_MS = 50.0
-#: One Lambda invocation per minute; the function's timeout (the cycle stops starting work
-#: DEADLINE_MARGIN_SECONDS before it).
-DEFAULT_TIMEOUT = 60.0
 #: Settings for seeding the baseline fast: the highest client rate the configuration accepts
 #: and no service quota or latency.
 SEED_RATE = 100.0
+#: Seconds from a job's start to CloudTrail's event reaching the function (assumed: CloudTrail
+#: delivers API-call events to EventBridge best-effort, typically within seconds).
+CLOUDTRAIL_DELAY = 5.0
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 LFV_OPERATIONS = ("ListProjects", "ListModelPackagingJobs", "DescribeModelPackagingJob")
 
@@ -52,6 +65,59 @@ class Endpoints:
     simulator: str
     moto: str
 
+
+@dataclass(frozen=True)
+class Deployment:
+    """The function's settings in a run: template.yaml's defaults unless said otherwise
+    (Timeout 58, DeadlineMarginSeconds 5, LfvRatePerSecond 4, CloudTrailDiscovery ENABLED with
+    FullScanPeriods 10, ActivePollIntervalSeconds 10)."""
+
+    full_scan_periods: int = 10
+    cloudtrail: bool = True
+    timeout: float = 58.0
+    margin: float = 5.0
+    rate: float = CLIENT_RATE
+    watch_interval: float = 10.0
+    list_budget: int = 0  # LIST_BUDGET_PER_CYCLE; 0: derived from the rate and the period
+
+    @property
+    def label(self) -> str:
+        trail = "CloudTrail on" if self.cloudtrail else "CloudTrail off"
+        return f"FULL_SCAN_PERIODS={self.full_scan_periods}, {trail}"
+
+    def budget(self, period: float) -> int:
+        """Projects a cycle may list: config.py's rule (80% of what the rate allows)."""
+        if self.list_budget:
+            return self.list_budget
+        return max(1, int((period - self.margin) * self.rate * 0.8))
+
+    def env(self, *, watch: bool) -> dict[str, str]:
+        return {
+            "LFV_RATE_PER_SECOND": f"{self.rate:g}",
+            "FULL_SCAN_PERIODS": str(self.full_scan_periods),
+            "DEADLINE_MARGIN_SECONDS": f"{self.margin:g}",
+            "LIST_BUDGET_PER_CYCLE": str(self.list_budget),
+            "ACTIVE_POLL_INTERVAL": f"{self.watch_interval:g}" if watch else "0",
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "full_scan_periods": self.full_scan_periods,
+            "cloudtrail": self.cloudtrail,
+            "timeout_s": self.timeout,
+            "margin_s": self.margin,
+            "client_rate_per_s": self.rate,
+            "watch_interval_s": self.watch_interval,
+            "list_budget": self.list_budget or None,
+        }
+
+
+#: What the smoke test and ``make bench-smoke`` run (counts only: a high rate, no quota): the
+#: code's defaults (every project every period, no CloudTrail), and the deployed defaults.
+SMOKE_DEPLOYMENTS = {
+    "scan every period": Deployment(full_scan_periods=1, cloudtrail=False, rate=50.0),
+    "deployed (FULL_SCAN_PERIODS=10, CloudTrail)": Deployment(rate=50.0),
+}
 
 BASE_ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -99,6 +165,102 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+class BenchTime:
+    """The monitor's ``clock``, ``monotonic`` and ``sleep`` in a benchmark run.
+
+    ``now`` is the simulator's virtual time; ``sleep`` (the watch's waits) advances the
+    simulator's clock instead of waiting.  Three ways to run:
+
+    * default: the simulator's clock is frozen between the harness's moves, so a cycle's slice
+      and ``observedAt`` are deterministic; ``monotonic`` is real (the plain cycles);
+    * ``realtime``: the simulator's clock also runs with the wall clock (``start_realtime``),
+      so calls take their real time in virtual time too and only the waits are skipped;
+      ``monotonic`` is real seconds plus the seconds slept (the per-fleet watch invocation);
+    * ``virtual_monotonic``: calls are instant and ``monotonic`` counts only the seconds slept
+      (the detection-latency scenario).
+    """
+
+    def __init__(
+        self, control: Any, *, virtual_monotonic: bool = False, realtime: bool = False
+    ) -> None:
+        self.control = control
+        self.virtual_monotonic = virtual_monotonic
+        self.realtime = False
+        self._realtime_wanted = realtime
+        self.t = 0.0
+        self.slept = 0.0
+        self._anchor = time.monotonic()
+        self.round_starts: list[float] = []
+
+    def start_realtime(self) -> None:
+        """From now on the simulator's clock runs at wall speed (``realtime`` runs only)."""
+        if self._realtime_wanted:
+            self.control.set_speed(1)
+            self._anchor = time.monotonic()
+            self.realtime = True
+
+    def stop_realtime(self) -> None:
+        if self.realtime:
+            self.t = float(self.control.set_speed(0)["now"])
+            self._anchor = time.monotonic()
+            self.realtime = False
+
+    def set(self, t: float) -> None:
+        self.control.set_time(t)
+        self.t = t
+        self._anchor = time.monotonic()
+
+    def now(self) -> datetime:
+        running = time.monotonic() - self._anchor if self.realtime else 0.0
+        return START_TIME + timedelta(seconds=self.t + running)
+
+    def monotonic(self) -> float:
+        return self.slept + (0.0 if self.virtual_monotonic else time.monotonic())
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.control.advance(seconds)
+            self.t += seconds
+            self.slept += seconds
+        self.round_starts.append(self.monotonic())
+
+
+def following_context(timeout: float, monotonic: Callable[[], float]) -> Any:
+    """A ``LocalContext`` whose remaining time follows ``monotonic`` (real or virtual)."""
+    from lfv_monitor.lambda_context import LocalContext
+
+    @dataclass
+    class FollowingContext(LocalContext):
+        clock: Callable[[], float] = time.monotonic
+
+        def __post_init__(self) -> None:
+            self._started = self.clock()
+
+        def get_remaining_time_in_millis(self) -> int:
+            return int((self.timeout_seconds - (self.clock() - self._started)) * 1000)
+
+    return FollowingContext(timeout_seconds=timeout, clock=monotonic)
+
+
+def cloudtrail_event(project: str, job: str) -> dict[str, Any]:
+    """CloudTrail's ``StartModelPackagingJob`` record as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": f"bench-{project}-{job}",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.lookoutvision",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventSource": "lookoutvision.amazonaws.com",
+            "eventName": "StartModelPackagingJob",
+            "requestParameters": {"projectName": project, "modelVersion": "1"},
+            "responseElements": {"jobName": job},
+        },
+    }
+
+
 class Stack:
     """The table, bus and topic on moto server (what template.yaml creates)."""
 
@@ -124,13 +286,19 @@ def _control(url: str) -> Any:
     return SimulatorControl(url, timeout=300)
 
 
-def run_cycle(monitor: Any, timeout: float) -> dict[str, Any]:
-    """One scheduled invocation, as the Lambda runs it."""
+def run_cycle(
+    monitor: Any,
+    timeout: float,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    event: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One invocation, as the Lambda runs it: the schedule's event unless ``event`` is given."""
     from lfv_monitor.handlers.poll import lambda_handler
-    from lfv_monitor.lambda_context import LocalContext, scheduled_event
+    from lfv_monitor.lambda_context import scheduled_event
 
     result: dict[str, Any] = lambda_handler(
-        scheduled_event(), LocalContext(timeout_seconds=timeout), service=monitor
+        event or scheduled_event(), following_context(timeout, monotonic), service=monitor
     )
     return result
 
@@ -170,23 +338,88 @@ def seed_baseline(
     return {"seconds": round(seconds, 2), "recorded": summary["changesRecorded"]}
 
 
+@dataclass
+class _Calls:
+    """What a group of invocations sent (simulator-side LFV counts, the meter's AWS counts)."""
+
+    invocations: int = 0
+    seconds: list[float] = field(default_factory=list)
+    lfv: Counter[str] = field(default_factory=Counter)
+    aws: Counter[str] = field(default_factory=Counter)
+    read_units: float = 0.0
+    write_units: float = 0.0
+    events: int = 0
+    sns: int = 0
+    changes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "invocations": self.invocations,
+            "max_seconds": round(max(self.seconds, default=0.0), 3),
+            "total_seconds": round(sum(self.seconds), 3),
+            "lfv_calls": dict(self.lfv),
+            "aws_calls": dict(sorted(self.aws.items())),
+            "read_units": round(self.read_units, 1),
+            "write_units": round(self.write_units, 1),
+            "events": self.events,
+            "sns_messages": self.sns,
+            "changes": self.changes,
+        }
+
+
+def cloudtrail_checks(
+    fleet: Fleet,
+    start: float,
+    end: float,
+    *,
+    monitor: Any,
+    meter: Meter,
+    control: Any,
+    clock: BenchTime,
+    timeout: float,
+) -> _Calls:
+    """The invocations CloudTrail's ``StartModelPackagingJob`` events cause for the jobs started
+    in ``(start, end]``, each ``CLOUDTRAIL_DELAY`` after its start (before the tick ``end``)."""
+    calls = _Calls()
+    for at, project, job in started_between(fleet, start, end):
+        clock.set(min(at + CLOUDTRAIL_DELAY, end))
+        control.reset_counters()
+        meter.reset()
+        started = time.perf_counter()
+        summary = run_cycle(monitor, timeout, event=cloudtrail_event(project, job))
+        calls.seconds.append(time.perf_counter() - started)
+        seen = meter.reset()
+        calls.invocations += 1
+        calls.lfv.update(control.state()["calls"])
+        calls.aws.update(seen.aws_calls)
+        calls.read_units += seen.read_units
+        calls.write_units += seen.write_units
+        calls.events += sum(seen.put_events_entries)
+        calls.sns += sum(seen.sns_batch_entries)
+        calls.changes += int(summary.get("changesRecorded", 0))
+    return calls
+
+
 def run_fleet(
     spec: FleetSpec,
     endpoints: Endpoints,
     *,
-    rate: float = CLIENT_RATE,
+    deployment: Deployment | None = None,
     latency_ms: float = LATENCY_MS,
     quota: float | None = SERVICE_QUOTA,
-    timeout: float = DEFAULT_TIMEOUT,
-    extra_env: Mapping[str, str] | None = None,
+    watch: bool = False,
     rss_probe: bool = False,
     only_rss: bool = False,
     progress: Progress = lambda _: None,
 ) -> dict[str, Any]:
-    """Baseline, then ``spec.cycles`` steady cycles one period apart; one row per cycle."""
+    """Baseline, then ``spec.cycles`` plain cycles one period apart (one row each; with
+    CloudTrail discovery, each job's start first reaches the function as CloudTrail's event),
+    then with ``watch`` one invocation with the sub-minute watch on (its waits follow the
+    simulator's clock; its calls take real time)."""
     from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
     from lfv_monitor.bootstrap import build_monitor
 
+    deployment = deployment or Deployment()
     fleet = build_fleet(spec)
     control = _control(endpoints.simulator)
     control.load_scenario(fleet.scenario(latency_ms=latency_ms, quota=quota))
@@ -195,34 +428,55 @@ def run_fleet(
     baseline = seed_baseline(fleet, endpoints, stack, control, progress)
     control.set_faults(faults(latency_ms=latency_ms, quota=quota))
 
-    # Watching (sub-minute detection) is off here: P1-P3 measure one plain cycle per period.
-    env = lambda_env(
-        endpoints, stack, rate=rate, extra={"ACTIVE_POLL_INTERVAL": "0", **(extra_env or {})}
-    )
+    clock = BenchTime(control)
+    # P1-P3 measure one plain cycle per period: the watch is off in these.
+    env = lambda_env(endpoints, stack, rate=deployment.rate, extra=deployment.env(watch=False))
     with environment(env):
-        monitor = build_monitor()
+        monitor = build_monitor(clock=clock.now)
     meter = Meter().attach(monitor)
     reader = DynamoDBSnapshotStore(stack.table, client=stack.ddb)
+    budget = deployment.budget(spec.period)
 
     rows = []
     listed_union: set[str] = set()
+    previous = 0.0
     for cycle in range(1, 0 if only_rss else spec.cycles + 1):
         t = spec.cycle_time(cycle)
-        control.set_time(t)
+        trail = _Calls()
+        if deployment.cloudtrail:
+            trail = cloudtrail_checks(
+                fleet,
+                previous,
+                t,
+                monitor=monitor,
+                meter=meter,
+                control=control,
+                clock=clock,
+                timeout=deployment.timeout,
+            )
+        previous = t
+        clock.set(t)
         stored, stored_active = _stored(reader, fleet)
         control.reset_counters()
         meter.reset()
         started = time.perf_counter()
-        summary = run_cycle(monitor, timeout)
+        summary = run_cycle(monitor, deployment.timeout)
         seconds = time.perf_counter() - started
         sim_calls = Counter(control.state()["calls"])
         seen = meter.reset()
         listed_union.update(seen.listed_projects)
+        expected = scan_slice(
+            fleet.projects,
+            now=epoch(t),
+            period=spec.period,
+            list_budget=budget,
+            full_scan_periods=deployment.full_scan_periods,
+        )
         minimum = minimum_calls(
             fleet,
             t,
-            listed_projects=seen.listed_projects,
-            listed_all_projects=seen.lfv_attempts["ListProjects"] > 0,
+            listed_projects=expected,
+            listed_all_projects=True,
             stored=stored,
             stored_active=stored_active,
         )
@@ -235,13 +489,16 @@ def run_fleet(
             sim_calls=sim_calls,
             seen=seen,
             minimum=minimum,
+            expected_slice=expected,
             stored_active=stored_active,
-            rate=rate,
+            rate=deployment.rate,
         )
+        row["cloudtrail"] = trail.as_dict()
         rows.append(row)
         progress(
             f"  cycle {cycle} ({row['kind']}): {seconds:.1f} s, LFV {dict(sim_calls)}, "
-            f"P1 {row['p1']['ratio']}, P3 {row['p3']['ratio']}, changes {row['changes']}"
+            f"P1 {row['p1']['ratio']}, P3 {row['p3']['ratio']}, changes {row['changes']}, "
+            f"CloudTrail checks {trail.invocations}"
         )
 
     result: dict[str, Any] = {
@@ -250,21 +507,105 @@ def run_fleet(
         "jobs": spec.jobs,
         "in_progress": spec.active,
         "period_s": spec.period,
-        "timeout_s": timeout,
-        "client_rate_per_s": rate,
+        "deployment": deployment.as_dict(),
+        "label": deployment.label,
+        "timeout_s": deployment.timeout,
+        "client_rate_per_s": deployment.rate,
         "service_quota_per_s": quota,
         "latency_ms": latency_ms,
         "baseline": baseline,
         "cycles": rows,
-        "summary": summarize(spec, rows, timeout, len(listed_union)) if rows else None,
+        "summary": summarize(spec, rows, deployment, len(listed_union)) if rows else None,
     }
     if rss_probe:
         control.set_faults(faults(latency_ms=0, quota=None))
-        control.set_time(spec.cycle_time(spec.cycles + 1))
-        probe_env = lambda_env(endpoints, stack, rate=SEED_RATE, extra=extra_env)
-        result["p5"] = measure_rss(probe_env, timeout=max(timeout, 900.0))
+        clock.set(spec.cycle_time(spec.cycles) + spec.period / 6)
+        probe_env = lambda_env(endpoints, stack, rate=SEED_RATE, extra=deployment.env(watch=False))
+        result["p5"] = measure_rss(probe_env, timeout=900.0)
+        control.set_faults(faults(latency_ms=latency_ms, quota=quota))
         progress(f"  P5 peak RSS: {result['p5']['peak_rss_mb']} MB")
+    if watch and not only_rss:
+        result["watch"] = watch_invocation(
+            spec,
+            fleet,
+            endpoints=endpoints,
+            stack=stack,
+            control=control,
+            deployment=deployment,
+            previous=previous,
+        )
+        w = result["watch"]
+        progress(
+            f"  watch: {w['seconds']:.1f} s, {w['rounds']} rounds at {w['round_starts_s']}, "
+            f"LFV {w['lfv_calls']}, changes {w['changes']}, deadline {w['deadline_reached']}"
+        )
     return result
+
+
+def watch_invocation(
+    spec: FleetSpec,
+    fleet: Fleet,
+    *,
+    endpoints: Endpoints,
+    stack: Stack,
+    control: Any,
+    deployment: Deployment,
+    previous: float,
+) -> dict[str, Any]:
+    """One scheduled invocation with the sub-minute watch on (``ACTIVE_POLL_INTERVAL``), while
+    the watch jobs run: the scan, then rounds every interval until the margin before the
+    deadline.  The simulator's clock runs with the wall clock, so calls take their real time
+    in virtual time too; the waits advance it at once instead of sleeping."""
+    from lfv_monitor.bootstrap import build_monitor
+
+    clock = BenchTime(control, realtime=True)
+    env = lambda_env(endpoints, stack, rate=deployment.rate, extra=deployment.env(watch=True))
+    with environment(env):
+        monitor = build_monitor(clock=clock.now, monotonic=clock.monotonic, sleep=clock.sleep)
+    meter = Meter().attach(monitor)
+    t = spec.cycle_time(spec.watch_cycle)
+    trail = _Calls()
+    if deployment.cloudtrail:
+        trail = cloudtrail_checks(
+            fleet,
+            previous,
+            t,
+            monitor=monitor,
+            meter=meter,
+            control=control,
+            clock=clock,
+            timeout=deployment.timeout,
+        )
+    clock.set(t)
+    control.reset_counters()
+    meter.reset()
+    clock.round_starts.clear()
+    clock.start_realtime()
+    start = clock.monotonic()
+    summary = run_cycle(monitor, deployment.timeout, monotonic=clock.monotonic)
+    elapsed = clock.monotonic() - start
+    clock.stop_realtime()
+    seen = meter.reset()
+    ddb = {k.split(":", 1)[1]: v for k, v in seen.aws_calls.items() if k.startswith("dynamodb:")}
+    rounds = [round(r - start, 1) for r in clock.round_starts]
+    return {
+        "t": t,
+        "seconds": round(elapsed, 2),
+        "timeout_s": deployment.timeout,
+        "deadline_reached": bool(summary.get("deadlineReached")),
+        "over_timeout": elapsed > deployment.timeout,
+        "rounds": int(summary.get("watchRounds", 0)),
+        "round_starts_s": rounds,
+        "lfv_calls": dict(control.state()["calls"]),
+        "dynamodb_calls": dict(sorted(ddb.items())),
+        "read_units": round(seen.read_units, 1),
+        "write_units": round(seen.write_units, 1),
+        "events": sum(seen.put_events_entries),
+        "sns_messages": sum(seen.sns_batch_entries),
+        "changes": int(summary.get("changesRecorded", 0)),
+        "jobs_described": int(summary.get("jobsDescribed", 0)),
+        "cloudtrail": trail.as_dict(),
+    }
 
 
 def cycle_row(
@@ -277,6 +618,7 @@ def cycle_row(
     sim_calls: Counter[str],
     seen: Any,
     minimum: Any,
+    expected_slice: list[str],
     stored_active: set[tuple[str, str]],
     rate: float,
 ) -> dict[str, Any]:
@@ -294,7 +636,8 @@ def cycle_row(
     }
     total_min = sum(minimum.calls.values())
     bound = max((n / rate for n in sim_calls.values()), default=0.0)
-    idle = cycle > spec.busy_cycles
+    kind = spec.kind(cycle)
+    described = set(seen.described)
     checks = {
         "batch_get_within_bound": ddb.get("BatchGetItem", 0) <= math.ceil(tracked / 100),
         "one_transaction_per_change": ddb.get("TransactWriteItems", 0) == changes,
@@ -303,22 +646,29 @@ def cycle_row(
         "sns_batched_by_10": sns == math.ceil(announced / 10)
         and all(n <= 10 for n in seen.sns_batch_entries),
     }
-    if idle:
+    checks["changes_as_expected"] = changes == minimum.changes
+    if minimum.changes == 0:
+        # Nothing to record (an idle or quiet cycle, unless a slice brings a job that started
+        # unseen): nothing written, nothing published.
         checks["idle_no_writes_no_publishes"] = writes == 0 and events == 0 and sns == 0
     return {
         "cycle": cycle,
         "t": t,
-        "kind": "idle" if idle else "busy",
+        "kind": kind,
         "seconds": round(seconds, 3),
         "deadline_reached": bool(summary.get("deadlineReached")),
         "listing_complete": bool(summary.get("listingComplete")),
         "jobs_seen": tracked,
         "jobs_described": int(summary.get("jobsDescribed", 0)),
         "changes": changes,
+        "expected_changes": minimum.changes,
         "announced": announced,
         "throttles": int(summary.get("throttles", 0)),
         "projects_listed": len(seen.listed_projects),
+        "listed_the_expected_slice": set(seen.listed_projects) == set(expected_slice)
+        and all(n == 1 for n in seen.listed_projects.values()),
         "stored_in_progress": len(stored_active),
+        "in_progress_all_described": stored_active <= described,
         "p1": {
             "simulator_calls": dict(sim_calls),
             "client_attempts": dict(seen.lfv_attempts),
@@ -344,36 +694,20 @@ def cycle_row(
 
 
 def summarize(
-    spec: FleetSpec, rows: list[dict[str, Any]], timeout: float, listed_union: int
+    spec: FleetSpec, rows: list[dict[str, Any]], deployment: Deployment, listed_union: int
 ) -> dict[str, Any]:
-    """Per-fleet figures: worst P1/P3, P2 checks, in-progress check interval, discovery delay."""
+    """Per-fleet figures: worst P1/P3, P2 checks, in-progress checks, discovery delay."""
     p1 = [r["p1"]["ratio"] for r in rows if r["p1"]["ratio"] is not None]
     p3 = [r["p3"]["ratio"] for r in rows if r["p3"]["ratio"] is not None]
-    checks = {k: all(r["p2"]["checks"].get(k, True) for r in rows) for k in rows[0]["p2"]["checks"]}
-    checks["idle_no_writes_no_publishes"] = all(
-        r["p2"]["checks"].get("idle_no_writes_no_publishes", True) for r in rows
+    names = {k for r in rows for k in r["p2"]["checks"]}
+    checks = {k: all(r["p2"]["checks"].get(k, True) for r in rows) for k in sorted(names)}
+    per_cycle, periods = slices(
+        spec.projects,
+        list_budget=deployment.budget(spec.period),
+        full_scan_periods=deployment.full_scan_periods,
     )
-    list_pages = [r["p1"]["simulator_calls"].get("ListModelPackagingJobs", 0) for r in rows]
-    budget = min(list_pages) if list_pages else 0
-    full_scan = spec.projects  # one page per project (at most 100 jobs each)
-    # In-progress jobs: checked every period when every job the store held as in progress was
-    # described in every cycle; otherwise the share that was.
-    active_checked = [
-        min(1.0, r["jobs_described"] / r["stored_in_progress"]) if r["stored_in_progress"] else 1.0
-        for r in rows
-    ]
-    worst_share = min(active_checked)
-    period = spec.period
-    check_every = period if worst_share >= 1.0 else (period / worst_share if worst_share else None)
     cycle_s = max(r["seconds"] for r in rows)
-    if budget >= full_scan:
-        periods = 1
-    elif budget:
-        periods = math.ceil(full_scan / budget)
-    else:
-        periods = None
-    if budget < full_scan and listed_union <= budget:
-        periods = None  # later cycles list the same projects again: the scan never rotates
+    every_period = all(r["in_progress_all_described"] for r in rows)
     return {
         "p1_worst": max(p1, default=None),
         "p1_best": min(p1, default=None),
@@ -381,16 +715,23 @@ def summarize(
         "p3_worst": max(p3, default=None),
         "p3_median": sorted(p3)[len(p3) // 2] if p3 else None,
         "mean_cycle_s": round(sum(r["seconds"] for r in rows) / len(rows), 3),
-        "list_pages_per_cycle": budget,
-        "full_scan_pages": full_scan,
+        "slices_as_expected": all(r["listed_the_expected_slice"] for r in rows),
+        "projects_per_cycle": per_cycle,
+        "full_scan_pages": spec.projects,
         "full_scan_periods": periods,
-        "in_progress_checked_every_s": check_every,
-        "discovery_worst_s_without_cloudtrail": (
-            round(periods * period + cycle_s, 1) if periods is not None else None
-        ),
+        "in_progress_described_every_period": every_period,
+        "in_progress_checked_every_s": spec.period if every_period else None,
+        # A job started just after its project's slice was listed waits for that slice's next
+        # turn: ``periods`` periods, plus at most one cycle's listing time.
+        "discovery_worst_s_without_cloudtrail": round(periods * spec.period + cycle_s, 1),
         "projects_listed_over_all_cycles": listed_union,
         "deadline_reached_cycles": sum(1 for r in rows if r["deadline_reached"]),
-        "timeout_s": timeout,
+        "timeout_s": deployment.timeout,
+        "cloudtrail_check_max_s": max(
+            (r["cloudtrail"]["max_seconds"] for r in rows if r["cloudtrail"]["invocations"]),
+            default=None,
+        ),
+        "cloudtrail_invocations": sum(r["cloudtrail"]["invocations"] for r in rows),
     }
 
 

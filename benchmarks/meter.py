@@ -22,6 +22,8 @@ class Snapshot:
 
     lfv_attempts: Counter[str] = field(default_factory=Counter)
     listed_projects: Counter[str] = field(default_factory=Counter)
+    #: (project, job) of every DescribeModelPackagingJob sent.
+    described: list[tuple[str, str]] = field(default_factory=list)
     aws_calls: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
     write_units: float = 0.0
@@ -54,6 +56,9 @@ class Meter:
         source_client.meta.events.register(
             "before-parameter-build.lookoutvision.ListModelPackagingJobs", self._lfv_listed
         )
+        source_client.meta.events.register(
+            "before-parameter-build.lookoutvision.DescribeModelPackagingJob", self._lfv_described
+        )
         ddb = monitor.cycle.store.client
         self._count_calls(ddb)
         ddb.meta.events.register("before-parameter-build.dynamodb", self._keep_params)
@@ -85,6 +90,11 @@ class Meter:
         if isinstance(params, dict) and "ProjectName" in params:
             with self._lock:
                 self.seen.listed_projects[str(params["ProjectName"])] += 1
+
+    def _lfv_described(self, params: Any = None, **_: Any) -> None:
+        if isinstance(params, dict) and "ProjectName" in params and "JobName" in params:
+            with self._lock:
+                self.seen.described.append((str(params["ProjectName"]), str(params["JobName"])))
 
     @staticmethod
     def _keep_params(params: Any = None, context: Any = None, **_: Any) -> None:

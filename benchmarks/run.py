@@ -1,8 +1,12 @@
 """``python -m benchmarks.run [--fleets S M L] [--smoke]``: the fleet benchmarks of issue 7.
 
-Prints a table and writes ``benchmarks/results/<date>-<host>.json`` and ``.md`` (the machine's
-platform, CPU count and Python version are in both).  ``--smoke`` runs fleet S only, checks the
-P1 and P2 counts exactly and writes nothing (what ``make bench-smoke`` runs).
+Every fleet runs with the deployed stack's settings (template.yaml's defaults: FULL_SCAN_PERIODS
+10 with CloudTrail discovery, Timeout 58, margin 5, 4 requests/s), plus, for comparison, fleet L
+with FULL_SCAN_PERIODS 1 and no CloudTrail.  Prints a table and writes
+``benchmarks/results/<date>-<host>.json`` and ``.md`` (the machine's platform, CPU count and
+Python version are in both).  ``--smoke`` runs fleet S only (once with every project listed every
+period, once with the deployed slicing), checks the P1 and P2 counts exactly and writes nothing
+(what ``make bench-smoke`` runs).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import platform
 import socket
 import sys
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from benchmarks import cost
-from benchmarks.harness import BASE_ENV, CLIENT_RATE, DEFAULT_TIMEOUT, LATENCY_MS
+from benchmarks.harness import BASE_ENV, LATENCY_MS, SMOKE_DEPLOYMENTS, Deployment
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -38,12 +43,16 @@ def smoke_failures(result: dict[str, Any]) -> list[str]:
     """P1 and P2 checks of one fleet's cycles (deterministic: exact counts)."""
     problems = []
     for row in result["cycles"]:
-        where = f"fleet {result['fleet']} cycle {row['cycle']} ({row['kind']})"
+        where = f"fleet {result['fleet']} [{result['label']}] cycle {row['cycle']} ({row['kind']})"
         p1 = row["p1"]
         for op, minimum in p1["minimum"].items():
             actual = p1["simulator_calls"].get(op, 0)
             if actual != minimum:
                 problems.append(f"{where}: P1 {op} made {actual} calls, the minimum is {minimum}")
+        if not row["listed_the_expected_slice"]:
+            problems.append(f"{where}: it did not list exactly this period's slice")
+        if not row["in_progress_all_described"]:
+            problems.append(f"{where}: a job the store held in progress was not described")
         for check, ok in row["p2"]["checks"].items():
             if not ok:
                 problems.append(f"{where}: P2 {check} failed: {row['p2']}")
@@ -60,7 +69,7 @@ def _fmt(value: Any) -> str:
 
 def fleet_table(results: list[dict[str, Any]]) -> list[str]:
     head = (
-        "| fleet | projects x jobs | cycle | LFV calls (ListProjects/ListJobs/Describe) | minimum "
+        "| fleet | settings | cycle | LFV calls (ListProjects/ListJobs/Describe) | minimum "
         "| P1 | DynamoDB calls | RRU | WRU | changes | PutEvents | SNS | time s | rate-bound s "
         "| P3 | deadline |"
     )
@@ -73,7 +82,7 @@ def fleet_table(results: list[dict[str, Any]]) -> list[str]:
             ops = ("ListProjects", "ListModelPackagingJobs", "DescribeModelPackagingJob")
             ddb = ", ".join(f"{k} {v}" for k, v in row["p2"]["dynamodb_calls"].items())
             lines.append(
-                f"| {r['fleet']} | {r['projects']} x {r['jobs'] // r['projects']} "
+                f"| {r['fleet']} | {r['label']} "
                 f"| {row['cycle']} {row['kind']} "
                 f"| {'/'.join(str(calls.get(o, 0)) for o in ops)} "
                 f"| {'/'.join(str(mins[o]) for o in ops)} | {_fmt(p1['ratio'])} | {ddb} "
@@ -87,10 +96,11 @@ def fleet_table(results: list[dict[str, Any]]) -> list[str]:
 
 def summary_table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| fleet | P1 worst | P2 checks | P3 worst | list pages / cycle | full scan (pages) "
-        "| periods per full scan | in-progress job checked every | new job found within "
-        "(no CloudTrail) | with CloudTrail | P5 peak RSS MB |",
-        "|" + "---|" * 11,
+        "| fleet | settings | P1 worst | P2 checks | P3 worst | listed the expected slice "
+        "| projects listed / cycle | periods per full scan | in-progress job described "
+        "| new job found within, no CloudTrail | CloudTrail check (one invocation) "
+        "| P5 peak RSS MB |",
+        "|" + "---|" * 12,
     ]
     for r in results:
         s = r["summary"]
@@ -99,16 +109,63 @@ def summary_table(results: list[dict[str, Any]]) -> list[str]:
             if all(s["p2_checks"].values())
             else ", ".join(k for k, ok in s["p2_checks"].items() if not ok) + " FAIL"
         )
-        every = s["in_progress_checked_every_s"]
-        found = s["discovery_worst_s_without_cloudtrail"]
+        described = "every period" if s["in_progress_described_every_period"] else "NOT always"
+        trail = s.get("cloudtrail_check_max_s")
         lines.append(
-            f"| {r['fleet']} | {_fmt(s['p1_worst'])} | {checks} | {_fmt(s['p3_worst'])} "
-            f"| {s['list_pages_per_cycle']} | {s['full_scan_pages']} "
-            f"| {_fmt(s['full_scan_periods']) if s['full_scan_periods'] else 'never'} "
-            f"| {f'{every:.0f} s' if every else 'never'} "
-            f"| {f'{found:.0f} s' if found else 'never'} "
-            f"| CloudTrail delivery + next invocation "
+            f"| {r['fleet']} | {r['label']} | {_fmt(s['p1_worst'])} | {checks} "
+            f"| {_fmt(s['p3_worst'])} | {'yes' if s['slices_as_expected'] else 'NO'} "
+            f"| {s['projects_per_cycle']} of {r['projects']} | {s['full_scan_periods']} "
+            f"| {described} | {s['discovery_worst_s_without_cloudtrail']:.0f} s "
+            f"| {f'{trail:.2f} s' if trail is not None else 'off'} "
             f"| {_fmt(r.get('p5', {}).get('peak_rss_mb'))} |"
+        )
+    return lines
+
+
+def watch_table(results: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| fleet | settings | invocation s (timeout) | watch rounds | rounds start at s "
+        "| largest gap between checks while jobs ran | LFV calls | DynamoDB calls | RRU | WRU "
+        "| changes "
+        "| deadline reached |",
+        "|" + "---|" * 12,
+    ]
+    for r in results:
+        w = r.get("watch")
+        if not w:
+            continue
+        ddb = ", ".join(f"{k} {v}" for k, v in w["dynamodb_calls"].items())
+        lfv = ", ".join(f"{k} {v}" for k, v in sorted(w["lfv_calls"].items()))
+        over = " **over the timeout**" if w["over_timeout"] else ""
+        checks = [0.0, *w["round_starts_s"]]
+        if w["seconds"] >= w["timeout_s"] - 10:  # it ran to the margin with jobs in progress
+            checks.append(r["period_s"])
+        gap = max(b - a for a, b in pairwise(checks)) if len(checks) > 1 else None
+        deadline = "yes" if w["deadline_reached"] else "no"
+        lines.append(
+            f"| {r['fleet']} | {r['label']} | {w['seconds']:.1f} ({w['timeout_s']:g}){over} "
+            f"| {w['rounds']} | {', '.join(f'{x:g}' for x in w['round_starts_s'])} "
+            f"| {_fmt(gap)} s | {lfv} | {ddb} | {w['read_units']:g} "
+            f"| {w['write_units']:g} | {w['changes']} | {deadline} |"
+        )
+    return lines
+
+
+def latency_table(latency: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| mode | transitions | announced as own state | p50 s | p95 s | max s "
+        "| new jobs p50 / p95 / max s | tracked jobs p50 / p95 / max s |",
+        "|" + "---|" * 8,
+    ]
+    for label, lat in latency.items():
+        new, tracked = lat["new_jobs"], lat["tracked_jobs"]
+
+        def spread(d: dict[str, Any]) -> str:
+            return f"{d['p50_s']} / {d['p95_s']} / {d['max_s']}" if d.get("count") else "n/a"
+
+        lines.append(
+            f"| {label} | {lat['transitions']} | {lat['announced']} | {lat['p50_s']} "
+            f"| **{lat['p95_s']}** | {lat['max_s']} | {spread(new)} | {spread(tracked)} |"
         )
     return lines
 
@@ -119,15 +176,34 @@ def markdown(report: dict[str, Any]) -> str:
         f"# Fleet benchmarks, {report['date']}",
         "",
         f"Machine: {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}. "
-        f"Client rate {report['client_rate_per_s']:g}/s per operation, service quota 5/s, "
-        f"simulator latency {report['latency_ms']:g} ms, function timeout "
-        f"{report['timeout_s']:g} s, one invocation per 60 s. Commit {report.get('commit')}.",
+        f"Commit {report.get('commit')}. Simulator latency {report['latency_ms']:g} ms per call, "
+        "service quota 5/s per operation; the function as template.yaml deploys it: client rate "
+        "4/s per operation, Timeout 58 s, DEADLINE_MARGIN_SECONDS 5, one invocation per 60 s, "
+        "CloudTrail discovery on with FULL_SCAN_PERIODS 10 (each job's start reaches the "
+        "function as CloudTrail's event 5 s later), unless the settings column says otherwise.",
+        "",
+        "Cycles: 1-3 busy (jobs finish, start, change message), 4 idle (1% of jobs in progress, "
+        "nothing changes), 5 drain (everything in progress finishes), 6 quiet (nothing in "
+        "progress: the deployed stack's idle). The watch invocation (cycle 7) runs with "
+        "ACTIVE_POLL_INTERVAL 10 while one new job per slot starts, runs and finishes.",
         "",
         "## Per fleet",
         "",
         *summary_table(report["fleets"]),
         "",
-        "## Per cycle (steady state; the baseline cycle is seeded apart)",
+        "With CloudTrail a new job is checked one CloudTrail delivery (best effort, typically "
+        "seconds) after it starts, by one invocation of the time shown; see the detection "
+        "latency below for what reserved concurrency 1 does to that while a watch runs.",
+        "",
+        "## Sub-minute watch: one invocation with jobs in progress",
+        "",
+        "Waits follow the simulator's clock (no wall-clock sleeping); calls take their real "
+        "time at 4/s and 50 ms. A job in progress is checked by the scan (start) and by every "
+        "round (its project is listed; it is described when its entry moved).",
+        "",
+        *watch_table(report["fleets"]),
+        "",
+        "## Per cycle (the baseline cycle is seeded apart)",
         "",
         *fleet_table(report["fleets"]),
         "",
@@ -135,29 +211,25 @@ def markdown(report: dict[str, Any]) -> str:
     out += [
         "## Monthly cost from these counts (see docs/cost.md)",
         "",
-        f"128 MB x86 Lambda, one invocation per period, prices {cost.PRICES_DATE}.",
+        f"256 MB arm64 Lambda, one invocation per 60 s, prices {cost.PRICES_DATE}.",
         "",
         *cost.cost_table(report),
         "",
     ]
     if "coldstart" in report:
-        c = report["coldstart"]
-        out += [
-            "## P4 cold start (median of fresh processes)",
-            "",
-            f"import handler + build_monitor: {c['monitor_ms']} ms; baseline (boto3 + Powertools "
-            f"Logger/Metrics + 4 clients): {c['baseline_ms']} ms; ratio {c['ratio']} "
-            f"({c['runs']} runs each, interleaved).",
-            "",
-        ]
+        out += ["## P4 cold start (median of fresh processes)", ""]
+        for label, c in report["coldstart"].items():
+            out.append(
+                f"- {label}: import handler + build_monitor {c['monitor_ms']} ms; baseline "
+                f"(boto3 + Powertools Logger/Metrics + 4 clients) {c['baseline_ms']} ms; "
+                f"ratio **{c['ratio']}** ({c['runs']} runs each, interleaved)."
+            )
+        out.append("")
     if "latency" in report:
-        lat = report["latency"]
         out += [
-            "## Detection latency (virtual time)",
+            "## Detection latency (virtual time, 5 projects, 25 jobs, 75 transitions)",
             "",
-            f"{lat['mode']}: {lat['transitions']} transitions, {lat['announced']} announced "
-            f"as their own state ({lat['not_seen_as_own_state']} passed between two looks); "
-            f"p50 {lat['p50_s']} s, p95 {lat['p95_s']} s, max {lat['max_s']} s.",
+            *latency_table(report["latency"]),
             "",
         ]
     return "\n".join(out)
@@ -174,20 +246,28 @@ def _commit() -> str | None:
         return None
 
 
+#: Fleet L again with every project listed as often as the rate allows and no CloudTrail.
+COMPARISON = Deployment(full_scan_periods=1, cloudtrail=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fleets", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L"])
+    parser.add_argument("--fleets", nargs="*", default=["S", "M", "L"], choices=["S", "M", "L"])
     parser.add_argument("--smoke", action="store_true", help="fleet S, exact P1/P2 checks")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    parser.add_argument("--rate", type=float, default=CLIENT_RATE)
+    parser.add_argument(
+        "--compare",
+        nargs="*",
+        default=["L"],
+        choices=["S", "M", "L"],
+        help="fleets also run with FULL_SCAN_PERIODS=1 and no CloudTrail (default: L)",
+    )
+    parser.add_argument(
+        "--into",
+        type=Path,
+        help="add this run's fleets to an existing results JSON (and its markdown) and stop",
+    )
     parser.add_argument("--no-coldstart", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
-    parser.add_argument(
-        "--watch", action="store_true", help="measure detection latency with watching on"
-    )
-    parser.add_argument(
-        "--p5-into", type=Path, help="measure P5 at fleet L only and store it in this results JSON"
-    )
     parser.add_argument(
         "--render", type=Path, help="rewrite the markdown of an existing results JSON and stop"
     )
@@ -204,59 +284,76 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.harness import run_fleet
     from benchmarks.servers import servers
 
-    if args.p5_into:
-        with servers() as endpoints:
-            only = run_fleet(FLEETS["L"], endpoints, rss_probe=True, only_rss=True)
-        saved = json.loads(args.p5_into.read_text())
-        for fleet in saved["fleets"]:
-            if fleet["fleet"] == "L":
-                fleet["p5"] = only["p5"]
-        args.p5_into.write_text(json.dumps(saved, indent=1) + "\n")
-        args.p5_into.with_suffix(".md").write_text(markdown(saved) + "\n")
-        print(only["p5"])
-        return 0
-    fleets = ["S"] if args.smoke else args.fleets
+    def progress(line: str) -> None:
+        print(line, flush=True)
+
     results = []
-    for name in fleets:
-        print(f"fleet {name}", flush=True)
-        with servers() as endpoints:
-            results.append(
-                run_fleet(
-                    FLEETS[name],
-                    endpoints,
-                    rate=args.rate,
-                    timeout=args.timeout,
-                    rss_probe=name == "L" and not args.smoke,
-                    progress=lambda line: print(line, flush=True),
-                )
-            )
-    report: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": machine(),
-        "commit": _commit(),
-        "client_rate_per_s": args.rate,
-        "latency_ms": LATENCY_MS,
-        "timeout_s": args.timeout,
-        "fleets": results,
-    }
     if args.smoke:
+        for label, deployment in SMOKE_DEPLOYMENTS.items():
+            print(f"fleet S, {label}", flush=True)
+            with servers() as endpoints:
+                results.append(
+                    run_fleet(
+                        FLEETS["S"],
+                        endpoints,
+                        deployment=deployment,
+                        latency_ms=0.0,
+                        quota=None,
+                        progress=progress,
+                    )
+                )
         print("\n".join(fleet_table(results)))
         problems = [p for r in results for p in smoke_failures(r)]
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
+    runs = [(name, Deployment()) for name in args.fleets]
+    runs += [(name, COMPARISON) for name in args.compare]
+    for name, deployment in runs:
+        print(f"fleet {name}, {deployment.label}", flush=True)
+        with servers() as endpoints:
+            results.append(
+                run_fleet(
+                    FLEETS[name],
+                    endpoints,
+                    deployment=deployment,
+                    watch=True,
+                    rss_probe=name == "L",
+                    progress=progress,
+                )
+            )
+    if args.into:
+        saved = json.loads(args.into.read_text())
+        fresh = {(r["fleet"], r["label"]) for r in results}
+        saved["fleets"] = [
+            f for f in saved["fleets"] if (f["fleet"], f["label"]) not in fresh
+        ] + results
+        args.into.write_text(json.dumps(saved, indent=1) + "\n")
+        args.into.with_suffix(".md").write_text(markdown(saved) + "\n")
+        return 0
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "commit": _commit(),
+        "latency_ms": LATENCY_MS,
+        "fleets": results,
+    }
     if not args.no_coldstart:
         print("P4 cold start", flush=True)
-        report["coldstart"] = coldstart.measure(BASE_ENV)
+        report["coldstart"] = {
+            "outside Lambda (no tracer)": coldstart.measure(BASE_ENV),
+            "as in Lambda (AWS_LAMBDA_FUNCTION_NAME set, Tracing Active: X-Ray SDK loaded)": (
+                coldstart.measure(BASE_ENV, in_lambda=True)
+            ),
+        }
     if not args.no_latency:
         print("detection latency", flush=True)
-        with servers() as endpoints:
-            report["latency"] = latency.measure(endpoints, watch=args.watch)
-    text = markdown(report)
-    print(text)
+        report["latency"] = latency.measure_all(servers)
     RESULTS.mkdir(exist_ok=True)
     stem = f"{report['date'][:10]}-{socket.gethostname()}"
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
+    text = markdown(report)
+    print(text)
     (RESULTS / f"{stem}.md").write_text(text + "\n")
     print(f"wrote {RESULTS / stem}.json and .md")
     return 0
