@@ -348,19 +348,25 @@ class PollCycle:
     ) -> None:
         """Re-check the projects with jobs in progress until the next tick comes near."""
         report = run.report
+        last_check = self._monotonic()  # the scan's checks
         while True:
             active = {job.key: job for job in self.store.active_jobs()}
             if not active:
                 return
-            left = policy.period_seconds - (self._monotonic() - start)
+            now = self._monotonic()
+            left = policy.period_seconds - (now - start)
             if remaining is not None:
                 left = min(left, remaining())
-            # The last round may come early so that it lands just before the deadline: a round
+            # Rounds start an interval apart (a round's own calls count towards the interval);
+            # the last one may come early so that it lands just before the deadline, but a round
             # less than half an interval after the previous one is not worth its calls.
-            wait_seconds = min(policy.watch_interval, left - policy.margin_seconds)
-            if wait_seconds < policy.watch_interval / 2:
+            due = policy.watch_interval - (now - last_check)
+            if min(policy.watch_interval, left - policy.margin_seconds) < policy.watch_interval / 2:
                 return
-            self._sleep(wait_seconds)
+            wait_seconds = min(due, left - policy.margin_seconds)
+            if wait_seconds > 0:
+                self._sleep(wait_seconds)
+            last_check = self._monotonic()
             report.watch_rounds += 1
             stored = dict(active)
             listed: dict[JobKey, JobSummary] = {}
