@@ -17,8 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +39,7 @@ from benchmarks.fleet import (
     started_between,
 )
 from benchmarks.meter import Meter
+from lfv_monitor.local.emulated import patched_environ
 
 BUS = "lfv-bench-bus"
 TOPIC = "lfv-bench-topic"
@@ -148,21 +148,6 @@ def lambda_env(
         "LFV_RATE_PER_SECOND": f"{rate:g}",
         **(extra or {}),
     }
-
-
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set ``values`` in ``os.environ`` (boto3 reads endpoints from it); restore afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class BenchTime:
@@ -327,7 +312,7 @@ def seed_baseline(
     from lfv_monitor.bootstrap import build_monitor
 
     control.set_faults(faults(latency_ms=0, quota=None))
-    with environment(lambda_env(endpoints, stack, rate=SEED_RATE)):
+    with patched_environ(lambda_env(endpoints, stack, rate=SEED_RATE)):
         monitor = build_monitor()
     started = time.perf_counter()
     summary = run_cycle(monitor, timeout=24 * 3600)
@@ -431,7 +416,7 @@ def run_fleet(
     clock = BenchTime(control)
     # P1-P3 measure one plain cycle per period: the watch is off in these.
     env = lambda_env(endpoints, stack, rate=deployment.rate, extra=deployment.env(watch=False))
-    with environment(env):
+    with patched_environ(env):
         monitor = build_monitor(clock=clock.now)
     meter = Meter().attach(monitor)
     reader = DynamoDBSnapshotStore(stack.table, client=stack.ddb)
@@ -560,7 +545,7 @@ def watch_invocation(
 
     clock = BenchTime(control, realtime=True)
     env = lambda_env(endpoints, stack, rate=deployment.rate, extra=deployment.env(watch=True))
-    with environment(env):
+    with patched_environ(env):
         monitor = build_monitor(clock=clock.now, monotonic=clock.monotonic, sleep=clock.sleep)
     meter = Meter().attach(monitor)
     t = spec.cycle_time(spec.watch_cycle)

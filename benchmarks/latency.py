@@ -30,11 +30,11 @@ from benchmarks.harness import (
     Endpoints,
     Stack,
     cloudtrail_event,
-    environment,
     lambda_env,
     run_cycle,
 )
 from benchmarks.meter import Meter
+from lfv_monitor.local.emulated import patched_environ
 
 PERIOD = 60.0
 
@@ -145,7 +145,7 @@ def measure(
         list_budget=deployment.budget(PERIOD),
         rate=SEED_RATE,
     )
-    with environment(lambda_env(endpoints, stack, rate=SEED_RATE, extra=fast.env(watch=watch))):
+    with patched_environ(lambda_env(endpoints, stack, rate=SEED_RATE, extra=fast.env(watch=watch))):
         monitor = build_monitor(clock=clock.now, monotonic=clock.monotonic, sleep=clock.sleep)
         # The container that handles CloudTrail's events (the same one unless ``concurrent``).
         monitors.append(build_monitor(clock=clock.now) if concurrent else monitor)

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, is_terminal
+from lfv_monitor.local.emulated import patched_environ
 from lfv_monitor.local.up import LocalStack, drain
 from lfv_monitor.simulator import Scenario
 
@@ -255,21 +255,6 @@ def demo_faults(scenario: Scenario) -> dict[str, Any]:
         if key != "*" and isinstance(value, dict):
             value.pop("rate_per_second", None)
     return faults
-
-
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` set, restored afterwards (the SDK reads endpoints there)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def simulator_changes(

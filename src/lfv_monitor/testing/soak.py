@@ -20,7 +20,6 @@ at once on the same store.  See docs/reliability.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -31,11 +30,12 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from lfv_monitor.local.emulated import create_monitor_table, patched_environ
 
 #: Every state of a scenario job lasts at least this many cycles, and at most
 #: ``MAX_DEGRADED_RUN`` cycles in a row may lose observations (Lookout for Vision faults past
@@ -278,7 +278,7 @@ class _Stack:
         events = boto3.client("events", endpoint_url=moto_url)
         sns = boto3.client("sns", endpoint_url=moto_url)
         self.table = "lfv-soak"
-        _create_table(self.ddb, self.table)
+        create_monitor_table(self.ddb, self.table)
         events.create_event_bus(Name=BUS)
         self.topic_arn: str = sns.create_topic(Name="lfv-soak-topic")["TopicArn"]
         self.queues = {"events": self._queue("soak-rule"), "sns": self._queue("soak-sns")}
@@ -314,51 +314,6 @@ class _Stack:
                     body = json.loads(body["Message"])
                 details.append(body.get("detail", body) if channel == "events" else body)
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _create_table(client: Any, name: str) -> None:
-    indexes = {
-        "ByProject": ("gsi1pk", "gsi1sk"),
-        "ByStatus": ("gsi2pk", "gsi2sk"),
-        "Active": ("active_pk", "active_sk"),
-    }
-    attributes = {"pk", "sk"} | {a for pair in indexes.values() for a in pair}
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": h, "KeyType": "HASH"},
-                    {"AttributeName": r, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, (h, r) in indexes.items()
-        ],
-    )
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 # -- the soak -------------------------------------------------------------------------------
@@ -417,10 +372,10 @@ def run_soak(config: SoakConfig) -> SoakResult:
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
             }
-            with _environment(env):
+            with patched_environ(env):
                 stack = _Stack(moto_url)
                 env.update(TABLE_NAME=stack.table, TOPIC_ARN=stack.topic_arn)
-                with _environment(env):
+                with patched_environ(env):
                     return _run(
                         config, scenario, rng, control, proxy, stack, env, log_dir, wall_start
                     )
