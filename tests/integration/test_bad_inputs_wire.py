@@ -22,7 +22,8 @@ from lfv_monitor.cli import main
 from lfv_monitor.clients import lookoutvision_client
 from lfv_monitor.domain.errors import AccessDeniedError, SourceError
 from lfv_monitor.domain.models import JobKey
-from tests.integration.test_monitor_cycle import BUS, Stack, poll
+from tests.integration.test_monitor_cycle import poll
+from tests.support.emulated import Stack, monitored_stack
 
 BASE = "/2020-11-20/projects"
 ARN = "arn:aws:lookoutvision:us-east-1:123456789012:project/p"
@@ -208,18 +209,7 @@ def test_an_unknown_status_and_a_one_megabyte_message_are_read_as_they_are(
 # -- whole cycles ------------------------------------------------------------------------------
 @pytest.fixture
 def stack(aws_endpoint: str, canned: CannedLookoutVision, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    the_stack = Stack(aws_endpoint)
-    for name, value in {
-        "AWS_ENDPOINT_URL": aws_endpoint,
-        "AWS_ENDPOINT_URL_LOOKOUTVISION": canned.url,
-        "TABLE_NAME": the_stack.table,
-        "EVENT_BUS_NAME": BUS,
-        "TOPIC_ARN": the_stack.topic_arn,
-        "LFV_RATE_PER_SECOND": "50",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return the_stack
+    return monitored_stack(aws_endpoint, canned.url, monkeypatch)
 
 
 CYCLE_CASES = sorted(set(MALFORMED) - {"HTML error page from a proxy"})  # 5xx: retried, slow

@@ -12,7 +12,7 @@ import pytest
 from lfv_monitor.bootstrap import Monitor, build_monitor
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
-from tests.support.emulated import BUS, Stack
+from tests.support.emulated import Stack, monitored_stack
 
 
 def job(name: str, *steps: tuple[int, str, str], **extra: Any) -> dict[str, Any]:
@@ -64,15 +64,7 @@ CYCLE_TIMES = [30, 90, 150, 210, 270, 330, 390, 450]
 
 @pytest.fixture
 def stack(aws_endpoint: str, simulator: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    the_stack = Stack(aws_endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LOOKOUTVISION", simulator.url)
-    monkeypatch.setenv("TABLE_NAME", the_stack.table)
-    monkeypatch.setenv("EVENT_BUS_NAME", BUS)
-    monkeypatch.setenv("TOPIC_ARN", the_stack.topic_arn)
-    monkeypatch.setenv("LFV_RATE_PER_SECOND", "50")
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    return the_stack
+    return monitored_stack(aws_endpoint, simulator.url, monkeypatch)
 
 
 def poll(monitor: Monitor) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import pytest
 from lfv_monitor.bootstrap import build_monitor
 from lfv_monitor.domain.models import JobKey
 from tests.integration.test_monitor_cycle import poll
-from tests.support.emulated import BUS, Stack
+from tests.support.emulated import BUS, Stack, monitored_stack
 
 
 def two_jobs(fail_at: int = 100) -> dict[str, Any]:
@@ -52,18 +52,7 @@ def two_jobs(fail_at: int = 100) -> dict[str, Any]:
 
 @pytest.fixture
 def stack(aws_endpoint: str, simulator: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    the_stack = Stack(aws_endpoint)
-    for name, value in {
-        "AWS_ENDPOINT_URL": aws_endpoint,
-        "AWS_ENDPOINT_URL_LOOKOUTVISION": simulator.url,
-        "TABLE_NAME": the_stack.table,
-        "EVENT_BUS_NAME": BUS,
-        "TOPIC_ARN": the_stack.topic_arn,
-        "LFV_RATE_PER_SECOND": "50",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return the_stack
+    return monitored_stack(aws_endpoint, simulator.url, monkeypatch)
 
 
 def deliveries(stack: Stack) -> tuple[list[str], list[str]]:

@@ -14,7 +14,8 @@ from lfv_monitor.bootstrap import build_monitor
 from lfv_monitor.commands import simulator as simulator_command
 from lfv_monitor.simulator import SimulatorServer
 from lfv_monitor.testing.faultproxy import FaultProxy
-from tests.integration.test_monitor_cycle import SCENARIO, Stack, poll
+from tests.integration.test_monitor_cycle import SCENARIO, poll
+from tests.support.emulated import Stack, monitored_stack
 
 ACCESS_KEY_ID = "AKIAFAKESECURITYTEST"
 SECRET_ACCESS_KEY = "fAkE/SeCrEt+KeyThatMustNeverBeLogged0123"
@@ -64,18 +65,7 @@ def test_a_cycle_leaks_no_credentials_anywhere(
 
 @pytest.fixture
 def stack(aws_endpoint: str, simulator: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    the_stack = Stack(aws_endpoint)
-    for name, value in {
-        "AWS_ENDPOINT_URL": aws_endpoint,
-        "AWS_ENDPOINT_URL_LOOKOUTVISION": simulator.url,
-        "TABLE_NAME": the_stack.table,
-        "EVENT_BUS_NAME": "lfv-test-bus",
-        "TOPIC_ARN": the_stack.topic_arn,
-        "LFV_RATE_PER_SECOND": "50",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return the_stack
+    return monitored_stack(aws_endpoint, simulator.url, monkeypatch)
 
 
 def test_the_simulator_and_the_fault_proxy_bind_loopback_by_default(aws_endpoint: str) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.support.table import create_monitor_table
 
@@ -67,3 +68,20 @@ class Stack:
             for m in messages:
                 bodies.append(json.loads(m["Body"]))
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def monitored_stack(aws_endpoint: str, lfv_url: str, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    """The stack's resources in moto, and the environment a monitor built by ``build_monitor()``
+    reads: the emulators' endpoints, the resource names, a fast client rate, no EMF output."""
+    stack = Stack(aws_endpoint)
+    for name, value in {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ENDPOINT_URL_LOOKOUTVISION": lfv_url,
+        "TABLE_NAME": stack.table,
+        "EVENT_BUS_NAME": BUS,
+        "TOPIC_ARN": stack.topic_arn,
+        "LFV_RATE_PER_SECOND": "50",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return stack
