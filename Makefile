@@ -76,12 +76,12 @@ package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) 
 	$(BIN)/python scripts/package_function.py --sam $(TOOLS)/sam/bin/sam --zip build/poller.zip
 
 # `sam build` calls this (template.yaml: BuildMethod makefile) from a copy of src/ with
-# ARTIFACTS_DIR set: the poller's package is lfv_monitor without what only the CLI and the
-# tests use (the simulator, the local stack, the CLI commands). POSIX sh only: it also runs in
+# ARTIFACTS_DIR set: the poller's package is lfv_monitor without the CLI's commands (the workbench,
+# lfv_workbench, is not copied at all). POSIX sh only: it also runs in
 # `sam build --use-container`.
 build-PollerFunction build-JobStartedFunction:
 	cp -R lfv_monitor "$(ARTIFACTS_DIR)/"
-	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf simulator local commands testing cli.py
+	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf commands cli.py
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 
 unit: $(STAMP) ## Unit tests: fast, no network
@@ -104,7 +104,7 @@ bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make te
 SEED   ?= 1
 CYCLES ?= 500
 soak: $(STAMP) ## Seeded fault soak (SEED=1 CYCLES=500); CI runs 50 cycles in `make integration`
-	$(BIN)/python -m lfv_monitor.testing.soak --seed $(SEED) --cycles $(CYCLES)
+	$(BIN)/python -m lfv_workbench.testing.soak --seed $(SEED) --cycles $(CYCLES)
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ from benchmarks.fleet import (
     started_between,
 )
 from benchmarks.meter import Meter
-from lfv_monitor.local.emulated import patched_environ
+from lfv_workbench.local.emulated import patched_environ
 
 BUS = "lfv-bench-bus"
 TOPIC = "lfv-bench-topic"
@@ -266,7 +266,7 @@ class Stack:
 
 
 def _control(url: str) -> Any:
-    from lfv_monitor.simulator import SimulatorControl
+    from lfv_workbench.simulator import SimulatorControl
 
     return SimulatorControl(url, timeout=300)
 

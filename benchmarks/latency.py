@@ -34,7 +34,7 @@ from benchmarks.harness import (
     run_cycle,
 )
 from benchmarks.meter import Meter
-from lfv_monitor.local.emulated import patched_environ
+from lfv_workbench.local.emulated import patched_environ
 
 PERIOD = 60.0
 
@@ -110,7 +110,7 @@ def measure(
     endpoints: Endpoints, *, deployment: Deployment, watch: bool, concurrent: bool = False
 ) -> dict[str, Any]:
     from lfv_monitor.bootstrap import build_monitor
-    from lfv_monitor.simulator import SimulatorControl
+    from lfv_workbench.simulator import SimulatorControl
 
     fleet = latency_fleet()
     control = SimulatorControl(endpoints.simulator, timeout=60)

@@ -46,7 +46,7 @@ def main() -> None:
     setattr(dynamodb_models, "copy", _CopyWithoutTableBackups())  # noqa: B010
     from moto.server import ThreadedMotoServer
 
-    from lfv_monitor.simulator import SimulatorServer
+    from lfv_workbench.simulator import SimulatorServer
 
     simulator = SimulatorServer(host="127.0.0.1", port=0, speed=0).start()
     aws = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

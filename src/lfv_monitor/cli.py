@@ -1,8 +1,10 @@
 """``lfv-monitor``: the command line.
 
-Each subcommand lives in ``lfv_monitor.commands.<name>`` and exposes
-``register(subparsers) -> None``; the parser it adds sets ``func(args) -> int``.
-Commands import their heavy dependencies (moto, rich) inside ``func`` so ``--help`` is fast.
+Each subcommand lives in a module that exposes ``register(subparsers) -> None``; the parser it
+adds sets ``func(args) -> int``. The product's commands (``poll`` and the audit questions) are in
+``lfv_monitor.commands``; the workbench's (``demo``, ``local``, ``simulator``) are in
+``lfv_workbench.commands``. Commands import their heavy dependencies (moto, rich) inside ``func``
+so ``--help`` is fast and needs neither.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from lfv_monitor import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "demo",
-    "local",
-    "poll",
-    "history",
-    "changes",
-    "jobs",
-    "simulator",
+    "lfv_workbench.commands.demo",
+    "lfv_workbench.commands.local",
+    "lfv_monitor.commands.poll",
+    "lfv_monitor.commands.history",
+    "lfv_monitor.commands.changes",
+    "lfv_monitor.commands.jobs",
+    "lfv_workbench.commands.simulator",
 )
 
 
@@ -37,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"lfv_monitor.commands.{name}").register(sub)
+    for module in COMMANDS:
+        importlib.import_module(module).register(sub)
     return parser
 
 

@@ -15,7 +15,7 @@ import pytest
 from benchmarks.fleet import FLEETS, build_fleet, started_between
 from benchmarks.harness import Deployment, Endpoints, run_fleet
 
-from lfv_monitor.simulator import SimulatorServer
+from lfv_workbench.simulator import SimulatorServer
 
 # Fleet S by hand (10 projects x 5 jobs, 3 jobs in progress; busy cycles 1-3, idle 4, drain 5,
 # quiet 6), every project listed every period (FULL_SCAN_PERIODS 1, no CloudTrail):

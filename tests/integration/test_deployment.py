@@ -21,8 +21,8 @@ import pytest
 from lfv_monitor.bootstrap import build_monitor
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
-from lfv_monitor.local.stack import StackOutputs, deploy_stack
-from lfv_monitor.simulator import SimulatorControl, SimulatorServer
+from lfv_workbench.local.stack import StackOutputs, deploy_stack
+from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 from tests.support.lambda_package import BuiltPackage, invoke_packaged
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
-from lfv_monitor.testing.faultproxy import FaultProxy, FaultProxyError, FaultRule
+from lfv_workbench.testing.faultproxy import FaultProxy, FaultProxyError, FaultRule
 from tests.support.table import create_monitor_table
 
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=1)

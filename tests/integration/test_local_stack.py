@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lfv_monitor.simulator import SimulatorControl
+from lfv_workbench.simulator import SimulatorControl
 
 pytestmark = pytest.mark.slow
 

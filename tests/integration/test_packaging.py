@@ -13,8 +13,8 @@ import pytest
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.lambda_context import scheduled_event
-from lfv_monitor.local.cfn_yaml import load_template
-from lfv_monitor.simulator import SimulatorControl, SimulatorServer
+from lfv_workbench.local.cfn_yaml import load_template
+from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 from tests.support.lambda_package import BuiltPackage, invoke_packaged
 from tests.support.table import create_monitor_table
 
@@ -47,7 +47,7 @@ def test_the_package_holds_the_handler_and_the_carried_model_and_nothing_else(
     unwanted = [
         name
         for name in files
-        if name.startswith(("tests/", "lfv_monitor/simulator/", "lfv_monitor/local/"))
+        if name.startswith(("tests/", "lfv_workbench/"))
         or name.startswith(("lfv_monitor/commands/", "lfv_monitor/cli.py"))
         or "__pycache__" in name
         or name.endswith((".pyc", ".json.tmp"))

@@ -12,8 +12,8 @@ import pytest
 
 from lfv_monitor.bootstrap import build_monitor
 from lfv_monitor.commands import simulator as simulator_command
-from lfv_monitor.simulator import SimulatorServer
-from lfv_monitor.testing.faultproxy import FaultProxy
+from lfv_workbench.simulator import SimulatorServer
+from lfv_workbench.testing.faultproxy import FaultProxy
 from tests.integration.test_monitor_cycle import SCENARIO, poll
 from tests.support.emulated import Stack, monitored_stack
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lfv_monitor.simulator import SimulatorControl, SimulatorServer, example_scenario_path
+from lfv_workbench.simulator import SimulatorControl, SimulatorServer, example_scenario_path
 
 AWSCLI = "awscli==1.42.60"
 TOOLS = Path(__file__).resolve().parents[2] / ".venv-tools" / "awscli-1.42.60"

@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 
 from lfv_monitor.clients import lookoutvision_client
-from lfv_monitor.simulator import (
+from lfv_workbench.simulator import (
     ScenarioError,
     SimulatorControl,
     SimulatorControlError,

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lfv_monitor.local.stack import StackDeployError, StackOutputs, deploy_stack
+from lfv_workbench.local.stack import StackDeployError, StackOutputs, deploy_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 

@@ -21,7 +21,7 @@ import pytest
 from lfv_monitor.bootstrap import build_monitor
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
-from lfv_monitor.simulator import SimulatorControl, SimulatorServer
+from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 from tests.support.table import create_monitor_table
 
 TABLE = "lfv-audit-test"

@@ -23,7 +23,7 @@ import uuid
 TASK_ROOT = sys.argv[1]
 sys.path.insert(0, TASK_ROOT)
 #: Modules the function must not need: the CLI's and the tests' dependencies.
-ABSENT = ("moto", "yaml", "rich", "samtranslator", "pytest", "lfv_monitor.simulator")
+ABSENT = ("moto", "yaml", "rich", "samtranslator", "pytest", "lfv_workbench.simulator")
 
 
 class Context:

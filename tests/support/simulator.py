@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lfv_monitor.simulator import SimulatorControl, SimulatorServer
+from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 
 
 @pytest.fixture

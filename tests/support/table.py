@@ -1,5 +1,5 @@
 """The monitor's table, created through the API exactly as template.yaml declares it."""
 
-from lfv_monitor.local.emulated import INDEXES, create_monitor_table
+from lfv_workbench.local.emulated import INDEXES, create_monitor_table
 
 __all__ = ["INDEXES", "create_monitor_table"]

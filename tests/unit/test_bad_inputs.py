@@ -14,7 +14,7 @@ import pytest
 from lfv_monitor.cli import main
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.errors import ConfigurationError
-from lfv_monitor.simulator import ScenarioError, load_scenario_file, parse_scenario
+from lfv_workbench.simulator import ScenarioError, load_scenario_file, parse_scenario
 
 GOOD_ENV = {
     "TABLE_NAME": "lfv-monitor",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from lfv_monitor.local.demo import cycle_offsets, demo_faults, simulator_changes
-from lfv_monitor.simulator import demo_scenario_path, load_scenario_file, parse_scenario
+from lfv_workbench.local.demo import cycle_offsets, demo_faults, simulator_changes
+from lfv_workbench.simulator import demo_scenario_path, load_scenario_file, parse_scenario
 
 
 def _job(project: str, job: str, *steps: tuple[float, str, str]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scripts.package_function import PackageError, sam_build, zip_folder
 
-from lfv_monitor.local.stack import StackDeployError, StackOutputs
+from lfv_workbench.local.stack import StackDeployError, StackOutputs
 
 
 def test_the_zip_holds_every_file_relative_to_the_folder_and_is_reproducible(
@@ -118,7 +118,7 @@ def test_a_variable_no_output_names_is_refused_with_the_variable_and_the_functio
 
 
 def test_function_environment_evaluates_template_conditions() -> None:
-    from lfv_monitor.local.stack import _static_value
+    from lfv_workbench.local.stack import _static_value
 
     conditions = {
         "HasTrail": {"Fn::Equals": [{"Ref": "Trail"}, "ENABLED"]},

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lfv_monitor.simulator import (
+from lfv_workbench.simulator import (
     ScenarioError,
     ScenarioWarning,
     VirtualClock,
@@ -16,8 +16,8 @@ from lfv_monitor.simulator import (
     load_scenario_file,
     parse_scenario,
 )
-from lfv_monitor.simulator.clock import ClockError
-from lfv_monitor.simulator.faults import FaultInjector, FaultsError, parse_faults
+from lfv_workbench.simulator.clock import ClockError
+from lfv_workbench.simulator.faults import FaultInjector, FaultsError, parse_faults
 
 GREENGRASS = {
     "TargetDevice": "jetson_xavier",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lfv_monitor.simulator import ScenarioWarning, parse_scenario
-from lfv_monitor.testing.soak import (
+from lfv_workbench.simulator import ScenarioWarning, parse_scenario
+from lfv_workbench.testing.soak import (
     MAX_DEGRADED_RUN,
     MIN_STATE_CYCLES,
     SoakConfig,

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lfv_monitor.clients import OPERATIONS
-from lfv_monitor.simulator.model import service_model
+from lfv_workbench.simulator.model import service_model
 
 DEFAULT_RATE_PER_SECOND = 5.0
 BODY_FAULT_KINDS = ("html", "empty", "not_json", "error_200", "missing_fields", "wrong_types")

@@ -1,10 +1,10 @@
 """Amazon Lookout for Vision on the wire, with a virtual clock (see ``docs/simulator.md``)."""
 
-from lfv_monitor.simulator.clock import VirtualClock
-from lfv_monitor.simulator.control import SimulatorControl, SimulatorControlError
-from lfv_monitor.simulator.faults import FaultsError
-from lfv_monitor.simulator.model import validate_output
-from lfv_monitor.simulator.scenario import (
+from lfv_workbench.simulator.clock import VirtualClock
+from lfv_workbench.simulator.control import SimulatorControl, SimulatorControlError
+from lfv_workbench.simulator.faults import FaultsError
+from lfv_workbench.simulator.model import validate_output
+from lfv_workbench.simulator.scenario import (
     Scenario,
     ScenarioError,
     ScenarioWarning,
@@ -13,7 +13,7 @@ from lfv_monitor.simulator.scenario import (
     load_scenario_file,
     parse_scenario,
 )
-from lfv_monitor.simulator.server import SimulatorServer
+from lfv_workbench.simulator.server import SimulatorServer
 
 __all__ = [
     "FaultsError",

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="scenario file (JSON) with projects, job timelines and faults "
         "(default: an empty account; the packaged example is at "
-        "src/lfv_monitor/simulator/scenarios/example.json)",
+        "src/lfv_workbench/simulator/scenarios/example.json)",
     )
     parser.add_argument(
         "--speed",
@@ -66,7 +66,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lfv_monitor.simulator import ScenarioError, SimulatorServer, load_scenario_file
+    from lfv_workbench.simulator import ScenarioError, SimulatorServer, load_scenario_file
 
     if not 0 <= args.port <= 65535:
         print(

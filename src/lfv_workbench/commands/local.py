@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
         description="The embedded local stack: everything lfv-monitor needs, on this machine.",
     )
     sub = parser.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
-    from lfv_monitor.local.up import (
+    from lfv_workbench.local.up import (
         DEFAULT_AWS_PORT,
         DEFAULT_HOST,
         DEFAULT_REGION,
@@ -81,9 +81,9 @@ def register(subparsers: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from lfv_monitor.local.stack import StackDeployError
-    from lfv_monitor.local.up import LocalStack, LocalStackError, is_loopback
-    from lfv_monitor.simulator import ScenarioError, demo_scenario_path, load_scenario_file
+    from lfv_workbench.local.stack import StackDeployError
+    from lfv_workbench.local.up import LocalStack, LocalStackError, is_loopback
+    from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
 
     if args.speed < 0:
         print(f"lfv-monitor local up: --speed must be >= 0, got {args.speed}", file=sys.stderr)

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import boto3
 
-from lfv_monitor.local.cfn_yaml import load_template
+from lfv_workbench.local.cfn_yaml import load_template
 
 #: moto's default account; the translator needs one to build ARNs.
 ACCOUNT_ID = "123456789012"

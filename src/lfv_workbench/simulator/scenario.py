@@ -22,14 +22,14 @@ from pydantic import (
     model_validator,
 )
 
-from lfv_monitor.simulator.clock import DEFAULT_START_TIME
-from lfv_monitor.simulator.faults import (
+from lfv_workbench.simulator.clock import DEFAULT_START_TIME
+from lfv_workbench.simulator.faults import (
     FaultConfig,
     FaultsError,
     format_validation_error,
     parse_faults,
 )
-from lfv_monitor.simulator.model import shape, validate
+from lfv_workbench.simulator.model import shape, validate
 
 KNOWN_STATUSES = ("CREATED", "RUNNING", "SUCCEEDED", "FAILED")
 

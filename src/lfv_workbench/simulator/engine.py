@@ -16,9 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from lfv_monitor.simulator.clock import VirtualClock
-from lfv_monitor.simulator.model import error_members
-from lfv_monitor.simulator.scenario import Defaults, Scenario
+from lfv_workbench.simulator.clock import VirtualClock
+from lfv_workbench.simulator.model import error_members
+from lfv_workbench.simulator.scenario import Defaults, Scenario
 
 DEFAULT_MESSAGES = {
     "CREATED": "Model packaging job created.",

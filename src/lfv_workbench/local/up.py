@@ -24,8 +24,8 @@ from typing import Any
 
 import boto3
 
-from lfv_monitor.local.stack import StackOutputs, deploy_stack
-from lfv_monitor.simulator import Scenario, SimulatorControl, SimulatorServer
+from lfv_workbench.local.stack import StackOutputs, deploy_stack
+from lfv_workbench.simulator import Scenario, SimulatorControl, SimulatorServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_AWS_PORT = 4511

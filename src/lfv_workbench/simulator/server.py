@@ -1,7 +1,7 @@
 """The simulator's HTTP server: Lookout for Vision's rest-json wire protocol plus a control API.
 
 AWS paths (``/2020-11-20/...``) are routed, parsed and validated from the carried model (see
-``model.py``) and answered by the :class:`~lfv_monitor.simulator.engine.Engine`; faults apply
+``model.py``) and answered by the :class:`~lfv_workbench.simulator.engine.Engine`; faults apply
 first.  The control API lives under ``/_simulator/``, outside every AWS path.
 """
 
@@ -18,23 +18,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lfv_monitor.simulator.clock import ClockError, VirtualClock
-from lfv_monitor.simulator.engine import (
+from lfv_workbench.simulator.clock import ClockError, VirtualClock
+from lfv_workbench.simulator.engine import (
     Engine,
     ServiceError,
     injected_error,
     throttling_error,
     validation_error,
 )
-from lfv_monitor.simulator.faults import FaultInjector, FaultsError, parse_faults
-from lfv_monitor.simulator.model import (
+from lfv_workbench.simulator.faults import FaultInjector, FaultsError, parse_faults
+from lfv_workbench.simulator.model import (
     RequestParseError,
     error_status,
     match_route,
     parse_input,
     validate_input,
 )
-from lfv_monitor.simulator.scenario import (
+from lfv_workbench.simulator.scenario import (
     Scenario,
     ScenarioError,
     load_scenario_file,

@@ -14,7 +14,7 @@ compares three accounts of what happened:
 - **delivered**: the events the bus rule put in its queue, and the notifications SNS put in the
   subscribed queue, each expected exactly once.
 
-The rendering (rich or plain lines) lives in ``lfv_monitor.commands.demo``.
+The rendering (rich or plain lines) lives in ``lfv_workbench.commands.demo``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, is_terminal
-from lfv_monitor.local.emulated import patched_environ
-from lfv_monitor.local.up import LocalStack, drain
-from lfv_monitor.simulator import Scenario
+from lfv_workbench.local.emulated import patched_environ
+from lfv_workbench.local.up import LocalStack, drain
+from lfv_workbench.simulator import Scenario
 
 #: Seconds between two cycles (the schedule's ``rate(1 minute)``).
 CYCLE_SECONDS = 60.0

@@ -1,8 +1,8 @@
 """A seeded fault soak: many jobs, faults at the wire, crashes, overlaps, then clean cycles.
 
-``python -m lfv_monitor.testing.soak --seed 7 --cycles 500`` (``make soak``) runs the monitor
+``python -m lfv_workbench.testing.soak --seed 7 --cycles 500`` (``make soak``) runs the monitor
 against the simulator (Lookout for Vision) and moto server (DynamoDB, EventBridge, SNS, SQS)
-behind :class:`~lfv_monitor.testing.faultproxy.FaultProxy`, all on 127.0.0.1, and keeps a
+behind :class:`~lfv_workbench.testing.faultproxy.FaultProxy`, all on 127.0.0.1, and keeps a
 ledger from three sides:
 
 * the simulator's ground truth (``GET /_simulator/state`` job histories) sampled at every cycle
@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from lfv_monitor.local.emulated import create_monitor_table, patched_environ
+from lfv_workbench.local.emulated import create_monitor_table, patched_environ
 
 #: Every state of a scenario job lasts at least this many cycles, and at most
 #: ``MAX_DEGRADED_RUN`` cycles in a row may lose observations (Lookout for Vision faults past
@@ -333,8 +333,8 @@ def run_soak(config: SoakConfig) -> SoakResult:
     """Run the soak; every server is on 127.0.0.1 and stopped before returning."""
     from moto.server import ThreadedMotoServer
 
-    from lfv_monitor.simulator import ScenarioWarning, SimulatorControl, SimulatorServer
-    from lfv_monitor.testing.faultproxy import FaultProxy
+    from lfv_workbench.simulator import ScenarioWarning, SimulatorControl, SimulatorServer
+    from lfv_workbench.testing.faultproxy import FaultProxy
 
     wall_start = time.monotonic()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
@@ -414,7 +414,7 @@ COVERAGE: tuple[tuple[str, str, str], ...] = (
 
 
 def _coverage_rule(kind: str, service: str, phase: str) -> Any:
-    from lfv_monitor.testing.faultproxy import FaultRule
+    from lfv_workbench.testing.faultproxy import FaultRule
 
     operation = {"events": "PutEvents", "sns": "PublishBatch"}.get(service, "*")
     return FaultRule(
@@ -429,7 +429,7 @@ def _coverage_rule(kind: str, service: str, phase: str) -> Any:
 
 
 def _wire_faults(rng: random.Random, timeouts_left: int) -> tuple[list[Any], bool]:
-    from lfv_monitor.testing.faultproxy import FaultRule
+    from lfv_workbench.testing.faultproxy import FaultRule
 
     rules: list[FaultRule] = []
     used_timeout = False
@@ -563,7 +563,7 @@ def _spawn(env: dict[str, str], log_dir: Path, index: int, tag: str) -> tuple[An
     log = log_dir / f"cycle-{index:04d}{tag}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lfv_monitor.testing.cycle_process", str(report)],
+            [sys.executable, "-m", "lfv_workbench.testing.cycle_process", str(report)],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -754,7 +754,7 @@ def _cause(records: list[CycleRecord], first: int, again: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lfv_monitor.testing.soak",
+        prog="python -m lfv_workbench.testing.soak",
         description="Seeded fault soak of the monitor on the local emulators (127.0.0.1).",
     )
     parser.add_argument("--seed", type=int, default=1, help="RNG seed (default 1)")

@@ -1,6 +1,6 @@
 """Run one poll cycle in this process, as the Lambda does, and write its report to a file.
 
-``python -m lfv_monitor.testing.cycle_process REPORT_FILE``: configuration and endpoints from
+``python -m lfv_workbench.testing.cycle_process REPORT_FILE``: configuration and endpoints from
 the environment (as the function).  ``LFV_MONITOR_NOW`` (ISO-8601), when set, is the cycle's
 clock: the soak runs every invocation on the simulator's virtual time.  Exit 0 with the report
 written; 1 with a traceback on stderr for an unhandled exception; a soak SIGKILLs it to simulate
@@ -16,7 +16,7 @@ import traceback
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m lfv_monitor.testing.cycle_process REPORT_FILE", file=sys.stderr)
+        print("usage: python -m lfv_workbench.testing.cycle_process REPORT_FILE", file=sys.stderr)
         return 2
     import os
     from datetime import datetime

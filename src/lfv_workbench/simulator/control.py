@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from lfv_monitor.simulator.scenario import ScenarioError
+from lfv_workbench.simulator.scenario import ScenarioError
 
 
 class SimulatorControlError(RuntimeError):

@@ -1,8 +1,8 @@
 """``lfv-monitor demo`` (what ``make demo`` runs): the whole product, live, in about 20 seconds.
 
-It starts the local stack (``lfv_monitor.local.up.LocalStack``: moto + the simulator +
+It starts the local stack (``lfv_workbench.local.up.LocalStack``: moto + the simulator +
 template.yaml's resources) with the simulator's clock frozen, plays a scenario one virtual minute
-per poll cycle through the Lambda handler (``lfv_monitor.local.demo.play``), and shows each
+per poll cycle through the Lambda handler (``lfv_workbench.local.demo.play``), and shows each
 change as the bus rule's queue, an email reader and a Slack channel receive it.  On a terminal
 the view is live (rich); otherwise (a pipe, CI) it prints plain lines; ``--json`` prints only the
 summary.  Exits 1 when the simulator, the audit trail and the deliveries disagree.
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
     from lfv_monitor.domain.models import Change, JobKey
-    from lfv_monitor.local.demo import CycleOutcome, DemoResult
-    from lfv_monitor.local.up import LocalStackInfo
+    from lfv_workbench.local.demo import CycleOutcome, DemoResult
+    from lfv_workbench.local.up import LocalStackInfo
 
 #: Wall seconds between cycles on a terminal, so a person can follow (0 elsewhere).
 INTERACTIVE_PACE = 0.6
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         "--scenario",
         metavar="FILE",
         help="scenario to play (default: the packaged demo: "
-        "src/lfv_monitor/simulator/scenarios/demo.json; format in docs/simulator.md)",
+        "src/lfv_workbench/simulator/scenarios/demo.json; format in docs/simulator.md)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print only the summary, as JSON (for scripts)"
@@ -91,10 +91,10 @@ def _quiet_logs() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lfv_monitor.local.demo import play
-    from lfv_monitor.local.stack import StackDeployError
-    from lfv_monitor.local.up import LocalStack, LocalStackError
-    from lfv_monitor.simulator import ScenarioError, demo_scenario_path, load_scenario_file
+    from lfv_workbench.local.demo import play
+    from lfv_workbench.local.stack import StackDeployError
+    from lfv_workbench.local.up import LocalStack, LocalStackError
+    from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
 
     if args.pace is not None and args.pace < 0:
         print(f"lfv-monitor demo: --pace must be >= 0, got {args.pace}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""The workbench's `lfv-monitor` subcommands: demo, local, simulator."""
