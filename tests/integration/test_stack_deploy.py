@@ -137,7 +137,8 @@ def test_outputs_name_everything_and_the_gaps_say_what_is_not_emulated(
     assert stack.schedule_name == "lfv-monitor-poll"
     assert stack.gap("PollerFunction").handling == "not-emulated"
     assert stack.gap("PollerFunctionPoll").resource_type == "AWS::Scheduler::Schedule"
-    assert stack.gap("JobStateChangeSchema").handling == "not-emulated"
+    assert stack.gap("EventSchemas").handling == "not-emulated"
+    assert stack.gap("EventSchemas").resource_type == "AWS::CloudFormation::Stack"
     assert stack.gap("NotificationTopicPolicy").handling == "api"
     assert stack.gap("NotificationEmailSubscription").handling == "condition-false"
     dashboards = _client("cloudwatch", aws_endpoint).list_dashboards()["DashboardEntries"]

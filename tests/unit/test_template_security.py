@@ -16,6 +16,8 @@ from cfnlint.decode import decode_str
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SCHEMA_PATH = ROOT / "events" / "schemas" / "job-state-change.schema.json"
+#: The nested stack (template.yaml's EventSchemas) with the schema registry and the schema.
+SCHEMA_REGISTRY_PATH = ROOT / "events" / "schema-registry.yaml"
 
 POLLER_ACTIONS = {
     "lookoutvision:ListProjects",
@@ -57,12 +59,25 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _function_statements(
+    resources: dict[str, Any], function: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A SAM function's statements: inline ones and those of the managed policies it names."""
+    for policy in resources[function]["Properties"]["Policies"]:
+        if set(policy) == {"Ref"}:
+            managed = resources[policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            for statement in managed["Properties"]["PolicyDocument"]["Statement"]:
+                yield f"{function}.Policies", statement
+        else:
+            for statement in policy["Statement"]:
+                yield f"{function}.Policies", statement
+
+
 def _statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every policy statement in the template, with where it sits."""
-    poller = resources["PollerFunction"]["Properties"]
-    for policy in poller["Policies"]:
-        for statement in policy["Statement"]:
-            yield "PollerFunction.Policies", statement
+    for function in _of_type(resources, "AWS::Serverless::Function"):
+        yield from _function_statements(resources, function)
     for name, resource in resources.items():
         props = resource.get("Properties", {})
         for key in ("KeyPolicy", "PolicyDocument", "AssumeRolePolicyDocument"):
@@ -99,20 +114,32 @@ def test_no_policy_statement_grants_a_wildcard_action(resources: dict[str, Any])
 
 
 def test_the_poller_gets_exactly_the_actions_it_uses(resources: dict[str, Any]) -> None:
-    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    statements = [s for _, s in _function_statements(resources, "PollerFunction")]
     granted = {action for s in statements for action in _as_list(s["Action"])}
     assert granted == POLLER_ACTIONS
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
+def test_the_job_started_check_gets_the_poller_actions_but_listing(
+    resources: dict[str, Any],
+) -> None:
+    statements = [s for _, s in _function_statements(resources, "JobStartedFunction")]
+    granted = {action for s in statements for action in _as_list(s["Action"])}
+    listing = {"lookoutvision:ListProjects", "lookoutvision:ListModelPackagingJobs"}
+    assert granted == POLLER_ACTIONS - listing
+
+
 def test_only_list_projects_has_an_unscoped_resource(resources: dict[str, Any]) -> None:
-    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    statements = [s for _, s in _function_statements(resources, "PollerFunction")]
     unscoped = [s for s in statements if "*" in _as_list(s["Resource"])]
     assert [s["Action"] for s in unscoped] == ["lookoutvision:ListProjects"]
-    jobs = next(s for s in statements if s["Sid"] == "ReadModelPackagingJobs")
-    assert jobs["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:lookoutvision:${AWS::Region}:${AWS::AccountId}:project/*"
-    }
+    for sid in ("ListModelPackagingJobs", "DescribeModelPackagingJobs"):
+        jobs = next(s for s in statements if s["Sid"] == sid)
+        assert jobs["Resource"] == {
+            "Fn::Sub": (
+                "arn:${AWS::Partition}:lookoutvision:${AWS::Region}:${AWS::AccountId}:project/*"
+            )
+        }
     table = next(s for s in statements if s["Sid"] == "AuditTrail")
     assert table["Resource"] == [
         {"Fn::GetAtt": ["JobsTable", "Arn"]},
@@ -226,9 +253,6 @@ def test_cycles_never_overlap_and_fit_the_schedule(resources: dict[str, Any]) ->
     assert poller["ReservedConcurrentExecutions"] == 1
     # The shortest schedule is one minute: a cycle must end before the next one starts.
     assert poller["Timeout"] < 60
-    assert poller["Tracing"] == "Active"
-    assert poller["Runtime"] == "python3.13"
-    assert poller["Architectures"] == ["arm64"]
     assert poller["Handler"] == "lfv_monitor.handlers.poll.lambda_handler"
 
 
@@ -279,19 +303,45 @@ def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -
 
 
 def test_the_registered_schema_is_the_event_contract_file(resources: dict[str, Any]) -> None:
-    content = resources["JobStateChangeSchema"]["Properties"]["Content"]
+    # Given the nested stack template.yaml includes for the schema registry
+    nested = resources["EventSchemas"]
+    assert nested["Type"] == "AWS::Serverless::Application"
+    assert ROOT / nested["Properties"]["Location"] == SCHEMA_REGISTRY_PATH
+    decoded, matches = decode_str(SCHEMA_REGISTRY_PATH.read_text())
+    assert not matches, matches
+    assert decoded is not None
+    # Then its schema is the event contract file, and template.yaml holds no copy of it
+    content = decoded["Resources"]["JobStateChangeSchema"]["Properties"]["Content"]
     assert json.loads(content) == json.loads(SCHEMA_PATH.read_text()), (
-        "template.yaml's schema differs from events/schemas: run python scripts/embed_schema.py"
+        "events/schema-registry.yaml's schema differs from events/schemas: "
+        "run python scripts/embed_schema.py"
     )
+    assert "BEGIN job-state-change.schema.json" not in TEMPLATE_PATH.read_text()
 
 
-def test_the_powertools_layer_is_the_pinned_version(resources: dict[str, Any]) -> None:
+def test_the_functions_share_their_settings_through_globals(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    shared = template["Globals"]["Function"]
+    assert (shared["Runtime"], shared["Architectures"], shared["Tracing"]) == (
+        "python3.13",
+        ["arm64"],
+        "Active",
+    )
+    assert shared["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert shared["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "LfvMonitor"
+    for name in _of_type(resources, "AWS::Serverless::Function"):
+        props = resources[name]["Properties"]
+        assert not {"Runtime", "Architectures", "Layers", "Tracing", "CodeUri"} & set(props), name
+
+
+def test_the_powertools_layer_is_the_pinned_version(template: dict[str, Any]) -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pin = next(
         d for d in pyproject["project"]["dependencies"] if d.startswith("aws-lambda-powertools")
     )
     version = pin.split("==")[1]
-    (layer,) = resources["PollerFunction"]["Properties"]["Layers"]
+    (layer,) = template["Globals"]["Function"]["Layers"]
     assert layer == (
         "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/" + version + "}}"
     )
