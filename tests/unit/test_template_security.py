@@ -213,15 +213,33 @@ def test_topics_are_encrypted_with_the_rotating_customer_key(resources: dict[str
     }
 
 
-def test_only_the_poller_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
+def test_only_the_monitor_functions_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
     policy = resources["NotificationTopicPolicy"]["Properties"]
     assert policy["Topics"] == [{"Ref": "NotificationTopic"}]
     deny = next(s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny")
     assert deny["Principal"] == "*"
     assert deny["Action"] == "sns:Publish"
-    assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["PollerFunctionRole", "Arn"]}}
+    # Both functions that record changes publish them (JobStartedFunction was denied before).
+    publishers = [
+        {"Fn::GetAtt": ["PollerFunctionRole", "Arn"]},
+        {
+            "Fn::If": [
+                "HasCloudTrailDiscovery",
+                {"Fn::GetAtt": ["JobStartedFunctionRole", "Arn"]},
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
+    ]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": publishers}}
+    allow = next(s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"AWS": publishers}
+    granted = {
+        name
+        for name in _of_type(resources, "AWS::Serverless::Function")
+        for _, s in _function_statements(resources, name)
+        if "sns:Publish" in _as_list(s["Action"])
     }
+    assert granted == {"PollerFunction", "JobStartedFunction"}
 
 
 def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str, Any]) -> None:
