@@ -78,8 +78,10 @@ def test_topics_are_encrypted_with_the_stack_key_and_publishing_is_restricted(
         assert key["Arn"] == key_arn
     policy = json.loads(sns.get_topic_attributes(TopicArn=stack.topic_arn)["Attributes"]["Policy"])
     deny = next(s for s in policy["Statement"] if s["Sid"] == "DenyPublishFromAnyoneElse")
-    role_arn = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
-    assert role_arn.startswith("arn:aws:iam::123456789012:role/")
+    # The poller's and (CloudTrail discovery is on by default) JobStartedFunction's roles
+    role_arns = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert len(role_arns) == 2
+    assert all(arn.startswith("arn:aws:iam::123456789012:role/") for arn in role_arns)
     assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
 
 

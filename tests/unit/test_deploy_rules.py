@@ -21,7 +21,19 @@ EVERYTHING_ON = {
     "SlackChannelId": "C0123456789",
 }
 CLOUDTRAIL_OFF = {"CloudTrailDiscovery": "DISABLED"}
-PARAMETER_SETS = {"defaults": {}, "everything-on": EVERYTHING_ON, "cloudtrail-off": CLOUDTRAIL_OFF}
+ACCOUNT_SETTINGS_ON = {
+    "ApiAccessLogging": "ENABLED",
+    "CreateApiGatewayAccountRole": "true",
+    "PollerReservedConcurrency": "1",
+    "JobStartedReservedConcurrency": "2",
+    "AuditApiReservedConcurrency": "10",
+}
+PARAMETER_SETS = {
+    "defaults": {},
+    "everything-on": EVERYTHING_ON,
+    "cloudtrail-off": CLOUDTRAIL_OFF,
+    "account-settings-on": ACCOUNT_SETTINGS_ON,
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +56,10 @@ def _declared(template: Template, parameters: dict[str, str]) -> dict[str, str]:
 def test_template_keeps_the_per_parameter_rules(loaded: Template, name: str) -> None:
     parameters = _declared(loaded, PARAMETER_SETS[name])
     assert [str(v) for v in rules.check(loaded, parameters)] == []
+
+
+def test_template_needs_and_changes_nothing_account_wide_by_default(loaded: Template) -> None:
+    assert [str(v) for v in rules.account_wide(rules.Evaluated(loaded))] == []
 
 
 def test_template_keeps_the_alarm_ranges_for_every_allowed_parameter_value(
@@ -80,7 +96,7 @@ def _log_group_arns(template: Template) -> list[Any]:
 
 def _drop_the_audit_log_group_from_the_key(template: Template) -> None:
     arns = _log_group_arns(template)
-    arns[:] = [a for a in arns if "apigateway" not in a["Fn::Sub"]]
+    arns[:] = [a for a in arns if "-audit-api" not in a["Fn::Sub"]]
 
 
 def _add_an_encrypted_log_group(template: Template) -> None:

@@ -266,12 +266,42 @@ def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str
     assert watched == set(queues)
 
 
-def test_cycles_never_overlap_and_fit_the_schedule(resources: dict[str, Any]) -> None:
+def test_cycles_fit_the_schedule_and_reserve_concurrency_only_when_asked(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Overlapping cycles are safe (conditional writes, leased outbox): the reservation that
+    # prevents them is a parameter, off by default (a new account cannot spare the units).
+    for function, parameter, condition in (
+        ("PollerFunction", "PollerReservedConcurrency", "ReservesPollerConcurrency"),
+        ("JobStartedFunction", "JobStartedReservedConcurrency", "ReservesJobStartedConcurrency"),
+        ("AuditApiFunction", "AuditApiReservedConcurrency", "ReservesAuditApiConcurrency"),
+    ):
+        reserved = resources[function]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}, (
+            function
+        )
+        assert template["Parameters"][parameter]["Default"] == 0
+        assert template["Conditions"][condition] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]
+        }
     poller = resources["PollerFunction"]["Properties"]
-    assert poller["ReservedConcurrentExecutions"] == 1
     # The shortest schedule is one minute: a cycle must end before the next one starts.
     assert poller["Timeout"] < 60
     assert poller["Handler"] == "lfv_monitor.handlers.poll.lambda_handler"
+
+
+def test_api_logging_and_the_account_role_only_when_asked(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    api = resources["AuditApi"]["Properties"]
+    assert api["AccessLogSetting"]["Fn::If"][0] == "HasApiAccessLogging"
+    assert api["AccessLogSetting"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert template["Parameters"]["ApiAccessLogging"]["Default"] == "DISABLED"
+    assert template["Parameters"]["CreateApiGatewayAccountRole"]["Default"] == "false"
+    for name in ("ApiGatewayAccount", "ApiGatewayCloudWatchRole"):
+        assert resources[name]["Condition"] == "CreatesApiGatewayAccountRole"
+        assert resources[name]["DeletionPolicy"] == "Retain"
+    assert resources["AuditApiAccessLogGroup"]["Condition"] == "HasApiAccessLogging"
 
 
 def test_logs_have_a_retention_in_every_stage(
