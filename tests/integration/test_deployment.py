@@ -225,7 +225,7 @@ def test_the_packaged_poller_announces_changes_through_the_deployed_stack(
     assert statuses == ["FAILED", "REMOVED", "SUCCEEDED", "SUCCEEDED"]
     assert {n["TopicArn"] for n in notifications} == {stack.topic_arn}
 
-    # and the metric the NoSuccessfulCycle alarm watches was emitted as the alarm expects it
+    # and the metric the NoHealthyCycle alarm watches was emitted as the alarm expects it
     (emf,) = [line for line in invocation.json_lines() if "CycleSucceeded" in line]
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "LfvMonitor"

@@ -193,7 +193,7 @@ def test_table_matches_the_documented_design(resources: dict[str, Any]) -> None:
 
 def test_topics_are_encrypted_with_the_rotating_customer_key(resources: dict[str, Any]) -> None:
     topics = _of_type(resources, "AWS::SNS::Topic")
-    assert set(topics) == {"NotificationTopic", "AlarmTopic"}
+    assert set(topics) == {"NotificationTopic", "AlarmTopic", "ChatTopic"}
     for topic in topics.values():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationKey"}
     key = resources["NotificationKey"]["Properties"]
@@ -261,7 +261,7 @@ def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
     }
     assert watched == set(queues)
 
@@ -325,6 +325,8 @@ def test_email_and_slack_exist_only_when_configured(
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
     assert resources["SlackChannel"]["Condition"] == "HasSlack"
     assert resources["SlackChannelRole"]["Condition"] == "HasSlack"
+    for name in ("ChatTopic", "ChatTopicPolicy", "ChatNotificationRule"):
+        assert resources[name]["Condition"] == "HasSlack", name
     assert template["Conditions"]["HasSlack"] == {
         "Fn::And": [
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "SlackWorkspaceId"}, ""]}]},
@@ -336,6 +338,83 @@ def test_email_and_slack_exist_only_when_configured(
     subscription = resources["NotificationEmailSubscription"]["Properties"]
     assert subscription["FilterPolicy"] == {"status": {"Ref": "NotifyStatuses"}}
     assert template["Parameters"]["NotifyStatuses"]["Default"] == "SUCCEEDED,FAILED"
+
+
+def test_chat_gets_the_same_status_filter_as_email_by_default(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the Slack channel: it hears job changes from the chat topic, not the full one
+    channel = resources["SlackChannel"]["Properties"]
+    assert channel["SnsTopicArns"] == [{"Ref": "ChatTopic"}, {"Ref": "AlarmTopic"}]
+    # and the chat topic is fed by a rule on the monitor's bus filtering detail.status
+    rule = resources["ChatNotificationRule"]["Properties"]
+    assert rule["EventBusName"] == {"Ref": "EventBus"}
+    assert rule["EventPattern"]["detail"] == {"status": {"Ref": "ChatStatuses"}}
+    assert rule["EventPattern"]["source"] == [{"Ref": "EventSource"}]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": "ChatTopic"}
+    # whose input transformer writes an Amazon Q Developer custom notification
+    transformer = target["InputTransformer"]
+    values = {name: f"value of {path}" for name, path in transformer["InputPathsMap"].items()}
+    notification = json.loads(_fill_input_template(transformer["InputTemplate"], values))
+    assert (notification["version"], notification["source"]) == ("1.0", "custom")
+    assert {"title", "description", "textType"} <= set(notification["content"])
+    # Then by default chat and email hear the same statuses
+    chat = template["Parameters"]["ChatStatuses"]
+    assert chat["Type"] == "CommaDelimitedList"
+    assert chat["Default"] == template["Parameters"]["NotifyStatuses"]["Default"]
+
+
+def _fill_input_template(template: str, values: dict[str, str]) -> str:
+    """What EventBridge makes of an input template: a placeholder inside a JSON string is
+    replaced by the text, one outside by the value as JSON."""
+    out, in_string, index = [], False, 0
+    while index < len(template):
+        char = template[index]
+        match = re.match(r"<(\w+)>", template[index:])
+        if match and match[1] in values:
+            value = values[match[1]]
+            out.append(value if in_string else json.dumps(value))
+            index += len(match[0])
+            continue
+        if char == '"' and template[index - 1] != "\\":
+            in_string = not in_string
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def test_alarm_periods_follow_the_schedule(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    period = {"Fn::FindInMap": ["SchedulePeriods", {"Ref": "SchedulePeriodMinutes"}, "Seconds"]}
+    schedule = {"Fn::FindInMap": ["SchedulePeriods", {"Ref": "SchedulePeriodMinutes"}, "Rate"]}
+    mapping = template["Mappings"]["SchedulePeriods"]
+    allowed = template["Parameters"]["SchedulePeriodMinutes"]["AllowedValues"]
+    assert sorted(int(k) for k in mapping) == sorted(allowed)
+    for minutes, entry in mapping.items():
+        assert entry["Seconds"] == 60 * int(minutes)
+        unit = "minute" if minutes == "1" else "minutes"
+        assert entry["Rate"] == f"rate({minutes} {unit})"
+    poller = resources["PollerFunction"]["Properties"]
+    assert poller["Events"]["Poll"]["Properties"]["ScheduleExpression"] == schedule
+    assert poller["Environment"]["Variables"]["SCHEDULE_EXPRESSION"] == schedule
+    for name in ("NoHealthyCycleAlarm", "ProjectFailureStreakAlarm", "PoisonItemsAlarm"):
+        assert resources[name]["Properties"]["Period"] == period, name
+    no_cycle = resources["NoHealthyCycleAlarm"]["Properties"]
+    assert no_cycle["EvaluationPeriods"] == no_cycle["DatapointsToAlarm"]
+    assert no_cycle["EvaluationPeriods"] == {"Ref": "AlarmAfterPeriods"}
+    assert no_cycle["TreatMissingData"] == "breaching"
+    oldest = resources["OldestCheckAgeAlarm"]["Properties"]
+    assert oldest["Metrics"][0]["MetricStat"]["Period"] == period
+
+
+def test_every_alarm_is_on_the_dashboard(resources: dict[str, Any]) -> None:
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    shown = set(re.findall(r"\$\{(\w+)\.Arn\}", body))
+    assert shown == set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    for metric in ("Coverage", "Backlog", "OldestCheckAgeSeconds", "ProjectFailureStreak"):
+        assert f'"{metric}"' in body, metric
 
 
 def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -> None:
