@@ -446,6 +446,27 @@ def test_the_registered_schema_is_the_event_contract_file(resources: dict[str, A
     assert "BEGIN job-state-change.schema.json" not in TEMPLATE_PATH.read_text()
 
 
+def test_the_template_reads_in_the_order_a_reviewer_needs(resources: dict[str, Any]) -> None:
+    # Given the section headers of template.yaml, in file order
+    text = TEMPLATE_PATH.read_text()
+    headers = re.findall(r"^ *# =+ (.+)$", text, flags=re.MULTILINE)
+    # Then parameters come first, the resources in reading order, outputs last
+    assert headers == [
+        "parameters",
+        "the poll path",
+        "storage",
+        "delivery",
+        "the audit API",
+        "observability",
+        "outputs",
+    ]
+    # and each section holds its resources (spot checks)
+    order = list(resources)
+    sections = ["PollerFunction", "JobsTable", "EventBus", "AuditApi", "AlarmTopic", "Dashboard"]
+    assert [order.index(name) for name in sections] == sorted(order.index(n) for n in sections)
+    assert "BEGIN job-state-change.schema.json" not in text
+
+
 def test_the_functions_share_their_settings_through_globals(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
