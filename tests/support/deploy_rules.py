@@ -67,7 +67,8 @@ RULES: Mapping[str, tuple[str, str]] = {
     "delivery-policy": (
         "a topic, queue or function an AWS service delivers to (EventBridge rule target or DLQ, "
         "CloudWatch alarm action) has the resource policy or permission that lets that service "
-        "deliver, existing whenever the delivery exists, and no Deny statement that blocks it",
+        "deliver, existing whenever the delivery exists, and no Deny statement that blocks it; "
+        "one policy resource per topic or queue (a second one replaces the first)",
         "no deploy error; each delivery fails: a rule's FailedInvocations (targets) or "
         "InvocationsFailedToBeSentToDlq (DLQ) metric rises, an alarm's history says 'Failed to "
         "execute action ... not authorized to perform: SNS:Publish'",
@@ -454,22 +455,42 @@ def delivery_keys(t: Evaluated) -> list[Violation]:
     return out
 
 
-def _policies_for(t: Evaluated, target: str) -> list[dict[str, Any]] | None:
-    """The statements of the resource policies attached to a topic or queue (None: none)."""
+def _policy_owners(t: Evaluated, target: str) -> list[str]:
     kind = t.type_of(target)
     policy_type, list_key = {
         "AWS::SNS::Topic": ("AWS::SNS::TopicPolicy", "Topics"),
         "AWS::SQS::Queue": ("AWS::SQS::QueuePolicy", "Queues"),
     }[str(kind)]
-    statements: list[dict[str, Any]] | None = None
-    for _, props in t.of_type(policy_type):
-        if target in {t.target(v) for v in props.get(list_key, [])}:
-            statements = (statements or []) + _as_list(props["PolicyDocument"]["Statement"])
-    return statements
+    return [
+        name
+        for name, props in t.of_type(policy_type)
+        if target in {t.target(v) for v in props.get(list_key, [])}
+    ]
+
+
+def _policies_for(t: Evaluated, target: str) -> list[dict[str, Any]] | None:
+    """The statements of the resource policies attached to a topic or queue (None: none)."""
+    owners = _policy_owners(t, target)
+    if not owners:
+        return None
+    documents = [t.value(t.resources[name]["Properties"])["PolicyDocument"] for name in owners]
+    return [s for document in documents for s in _as_list(document["Statement"])]
 
 
 def delivery_policies(t: Evaluated) -> list[Violation]:
     out = []
+    # A topic or queue has one policy: a second policy resource silently replaces the first.
+    for target, _ in t.of_type("AWS::SNS::Topic", "AWS::SQS::Queue"):
+        owners = _policy_owners(t, target)
+        if len(owners) > 1:
+            out.append(
+                Violation(
+                    "delivery-policy",
+                    target,
+                    f"{len(owners)} policies ({', '.join(owners)}): the last applied replaces "
+                    "the others",
+                )
+            )
     for service, source, target in sorted(set(deliveries(t))):
         kind = t.type_of(target)
         where = f"{source} -> {target}"

@@ -167,6 +167,12 @@ def _alarm_to_a_topic_whose_policy_omits_cloudwatch(template: Template) -> None:
     ]
 
 
+def _give_the_dlq_a_second_policy(template: Template) -> None:
+    policy = copy.deepcopy(template["Resources"]["JobStartedRuleDeadLetterPolicy"])
+    policy.pop("Condition")
+    template["Resources"]["ExtraQueuePolicy"] = policy
+
+
 MUTATIONS: dict[str, tuple[str, Callable[[Template], None], dict[str, str]]] = {
     "a log group the key policy does not name": (
         "log-group-key",
@@ -200,6 +206,7 @@ MUTATIONS: dict[str, tuple[str, Callable[[Template], None], dict[str, str]]] = {
         _give_the_dlq_policy_another_condition,
         {},
     ),
+    "a queue with two policies": ("delivery-policy", _give_the_dlq_a_second_policy, {}),
     "a rule target function without an invoke permission": (
         "delivery-policy",
         _drop_the_rule_permission,
