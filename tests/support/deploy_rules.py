@@ -65,8 +65,9 @@ RULES: Mapping[str, tuple[str, str]] = {
         "encryption key'; a rule's FailedInvocations / InvocationsFailedToBeSentToDlq metric rises",
     ),
     "delivery-policy": (
-        "a topic, queue or function an AWS service delivers to (EventBridge rule target or DLQ, "
-        "CloudWatch alarm action) has the resource policy or permission that lets that service "
+        "a topic, queue, log group or function an AWS service delivers to (EventBridge rule "
+        "target or DLQ, CloudWatch alarm action) has the resource policy (for a log group: "
+        "CloudWatch Logs' resource policy) or permission that lets that service "
         "deliver, existing whenever the delivery exists, and no Deny statement that blocks it; "
         "one policy resource per topic or queue (a second one replaces the first)",
         "no deploy error; each delivery fails: a rule's FailedInvocations (targets) or "
@@ -510,6 +511,9 @@ def delivery_policies(t: Evaluated) -> list[Violation]:
                     )
                 )
             continue
+        if kind == "AWS::Logs::LogGroup":
+            out += _log_group_delivery(t, service, source, target)
+            continue
         if kind not in DELIVERY_ACTION:
             continue
         statements = _policies_for(t, target)
@@ -528,6 +532,36 @@ def delivery_policies(t: Evaluated) -> list[Violation]:
                 )
             )
     return out
+
+
+def _log_group_delivery(t: Evaluated, service: str, source: str, target: str) -> list[Violation]:
+    """A log group as a rule target: CloudWatch Logs' resource policy (account-wide, at most
+    10 a region) must let EventBridge write to it."""
+    arn = t.arn(target)
+    statements = []
+    for _, props in t.of_type("AWS::Logs::ResourcePolicy"):
+        document = props.get("PolicyDocument", "{}")
+        document = json.loads(document) if isinstance(document, str) else document
+        statements += [
+            s
+            for s in _as_list(document.get("Statement", []))
+            if any(fnmatch.fnmatchcase(f"{arn}:*", str(r)) for r in _as_list(s.get("Resource")))
+        ]
+    missing = [
+        action
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        if allows(statements, service, [action])
+        and allows(statements, "delivery.logs.amazonaws.com", [action])
+    ]
+    if not missing:
+        return []
+    return [
+        Violation(
+            "delivery-policy",
+            f"{source} -> {target}",
+            f"no AWS::Logs::ResourcePolicy lets {service} write to {arn}: {missing}",
+        )
+    ]
 
 
 def delivery_roles(transformed: Mapping[str, Any]) -> list[Violation]:

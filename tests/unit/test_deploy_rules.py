@@ -173,6 +173,13 @@ def _give_the_dlq_a_second_policy(template: Template) -> None:
     template["Resources"]["ExtraQueuePolicy"] = policy
 
 
+def _target_a_log_group_from_a_rule(template: Template) -> None:
+    # EventBridge writes to a log group only where CloudWatch Logs' resource policy lets it.
+    _target_the_notification_topic_from_a_rule(template)
+    rule = template["Resources"]["ExtraRule"]["Properties"]
+    rule["Targets"] = [{"Id": "logs", "Arn": {"Fn::GetAtt": ["PollerLogGroup", "Arn"]}}]
+
+
 MUTATIONS: dict[str, tuple[str, Callable[[Template], None], dict[str, str]]] = {
     "a log group the key policy does not name": (
         "log-group-key",
@@ -204,6 +211,11 @@ MUTATIONS: dict[str, tuple[str, Callable[[Template], None], dict[str, str]]] = {
     "a rule DLQ whose policy exists under another condition": (
         "delivery-policy",
         _give_the_dlq_policy_another_condition,
+        {},
+    ),
+    "a rule targeting a log group without a logs resource policy": (
+        "delivery-policy",
+        _target_a_log_group_from_a_rule,
         {},
     ),
     "a queue with two policies": ("delivery-policy", _give_the_dlq_a_second_policy, {}),
@@ -349,3 +361,27 @@ def test_an_alarm_out_of_range_is_reported(
     mutate(template)
     found = rules.alarm_ranges(template)
     assert [v.where for v in found if v.rule == "alarm-range"] == ["PublishFailuresAlarm"], found
+
+
+def test_a_rule_may_target_a_log_group_its_resource_policy_opens(template: Template) -> None:
+    # Given a rule writing to a log group and CloudWatch Logs' resource policy for EventBridge
+    _target_a_log_group_from_a_rule(template)
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": {
+                    "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:"
+                    "${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-*:*"
+                },
+            }
+        ]
+    }
+    template["Resources"]["ExtraLogsPolicy"] = {
+        "Type": "AWS::Logs::ResourcePolicy",
+        "Properties": {"PolicyName": "events", "PolicyDocument": document},
+    }
+    # Then the delivery is allowed
+    assert [v for v in rules.check(template) if "ExtraRule" in v.where] == []
