@@ -19,7 +19,12 @@ from tests.support.lambda_package import BuiltPackage, invoke_packaged
 from tests.support.table import create_monitor_table
 
 ROOT = Path(__file__).resolve().parents[2]
-POLLER = load_template(ROOT / "template.yaml")["Resources"]["PollerFunction"]["Properties"]
+_TEMPLATE = load_template(ROOT / "template.yaml")
+#: The poller's properties with what it takes from Globals.Function (as SAM merges them).
+POLLER = {
+    **_TEMPLATE["Globals"]["Function"],
+    **_TEMPLATE["Resources"]["PollerFunction"]["Properties"],
+}
 MODEL = "lfv_monitor/data/lookoutvision/2020-11-20/"
 RUNTIME_PINS = (ROOT / "requirements" / "tools-lambda-runtime.txt").read_text()
 

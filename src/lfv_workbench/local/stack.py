@@ -12,8 +12,9 @@ Steps:
 5. For each removed resource: create its equivalent through the service API (SNS topic policy
    and subscriptions, CloudWatch alarms), or record it as not emulated (the Lambda function and
    its invoke config, the Scheduler schedule: the poll cycle runs in-process instead; the
-   EventBridge schema registry; the Slack channel). Settings moto's CloudFormation ignores are
-   applied through the API too (the table's TTL and point-in-time recovery).
+   nested stack with the EventBridge schema registry; the Slack channel). Settings moto's
+   CloudFormation ignores are applied through the API too (the table's TTL and point-in-time
+   recovery).
 
 Everything done differently from AWS is listed in ``StackOutputs.gaps``.
 """
@@ -59,6 +60,9 @@ NOT_EMULATED: Mapping[str, str] = {
     "AWS::Lambda::Version": "not created: belongs to the function, which is not created",
     "AWS::Scheduler::Schedule": (
         "not created: `lfv-monitor` and the tests run the cycle themselves on their own clock"
+    ),
+    "AWS::CloudFormation::Stack": (
+        "not created: the nested stack holds the EventBridge schema registry, which moto lacks"
     ),
     "AWS::EventSchemas::Registry": "not emulated: moto has no EventBridge schema registry",
     "AWS::EventSchemas::Schema": "not emulated: moto has no EventBridge schema registry",
@@ -471,14 +475,9 @@ def _create_alarm(resource: _ApiResource, endpoint: str, region: str, stack_name
     props = resource.properties
     request: dict[str, Any] = {
         "AlarmName": props.get("AlarmName", f"{stack_name}-{resource.logical_id}"),
-        "MetricName": props["MetricName"],
-        "Namespace": props["Namespace"],
-        "Statistic": props["Statistic"],
-        "Period": _as_int(props["Period"]),
         "EvaluationPeriods": _as_int(props["EvaluationPeriods"]),
         "Threshold": float(props["Threshold"]),
         "ComparisonOperator": props["ComparisonOperator"],
-        "Dimensions": props.get("Dimensions", []),
         "AlarmActions": props.get("AlarmActions", []),
         "OKActions": props.get("OKActions", []),
     }
@@ -487,6 +486,20 @@ def _create_alarm(resource: _ApiResource, endpoint: str, region: str, stack_name
             request[key] = props[key]
     if "DatapointsToAlarm" in props:
         request["DatapointsToAlarm"] = _as_int(props["DatapointsToAlarm"])
+    if "Metrics" in props:
+        # A metric-math alarm: the queries instead of one metric.
+        request["Metrics"] = [
+            {**query, "MetricStat": {**query["MetricStat"], "Period": _as_int(stat["Period"])}}
+            if (stat := query.get("MetricStat"))
+            else query
+            for query in props["Metrics"]
+        ]
+    else:
+        request["MetricName"] = props["MetricName"]
+        request["Namespace"] = props["Namespace"]
+        request["Statistic"] = props["Statistic"]
+        request["Period"] = _as_int(props["Period"])
+        request["Dimensions"] = props.get("Dimensions", [])
     cloudwatch.put_metric_alarm(**request)
     return "created through the CloudWatch API (PutMetricAlarm); metrics are not evaluated"
 
@@ -576,6 +589,7 @@ def deploy_stack(
 
     moto_template = {**cfn, "Resources": kept, "Outputs": outputs}
     moto_template.pop("Transform", None)
+    moto_template = _resolve_mappings(moto_template, {**values, **pseudo})
     stack_outputs = _create_stack(aws_endpoint, region, stack_name, moto_template, values)
 
     for api in api_resources:
@@ -653,6 +667,31 @@ def _work_around_moto(kept: Mapping[str, Any], parameters: Mapping[str, Any]) ->
                     f"{logical_id}.KeyPolicy: only parameters may be referenced locally"
                 )
             props["KeyPolicy"] = json.dumps(policy)
+
+
+def _resolve_mappings(template: dict[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``Fn::FindInMap`` looked up here when its keys are parameters: moto passes a Number
+    parameter to the lookup as an int, so a mapping key "1" is not found."""
+    mappings = template.get("Mappings", {})
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Fn::FindInMap"}:
+            try:
+                return _static_value(value, parameters, mappings, where="Fn::FindInMap")
+            except StackDeployError:
+                pass
+        return {key: walk(item) for key, item in value.items()}
+
+    outputs = walk(template.get("Outputs", {}))
+    for output in outputs.values():
+        # An output looked up to a number (an alarm's Period) must still be a string.
+        if isinstance(output.get("Value"), int | float):
+            output["Value"] = str(output["Value"])
+    return {**template, "Resources": walk(template["Resources"]), "Outputs": outputs}
 
 
 def _create_stack(
