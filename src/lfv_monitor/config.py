@@ -78,6 +78,14 @@ def _schedule(value: str) -> str:
     return value.strip()
 
 
+def _period(expression: str | None, default: float) -> float:
+    """``rate(N unit)`` sets the period; a cron expression (or none) keeps ``default``."""
+    match = _RATE.fullmatch(expression or "")
+    if not match:
+        return default
+    return float(int(match["value"]) * _UNIT_SECONDS[match["unit"].rstrip("s")])
+
+
 @dataclass(frozen=True)
 class Settings:
     """Environment variables of the poller (see docs/architecture.md, "Configuration")."""
@@ -97,11 +105,8 @@ class Settings:
     schedule_expression: str | None = None
 
     def __post_init__(self) -> None:
-        # ``rate(N unit)`` sets the period; a cron expression keeps SCHEDULE_PERIOD_SECONDS.
-        match = _RATE.fullmatch(self.schedule_expression or "")
-        if match:
-            seconds = int(match["value"]) * _UNIT_SECONDS[match["unit"].rstrip("s")]
-            object.__setattr__(self, "schedule_period_seconds", float(seconds))
+        period = _period(self.schedule_expression, self.schedule_period_seconds)
+        object.__setattr__(self, "schedule_period_seconds", period)
 
     def list_budget(self) -> int | None:
         """Projects one cycle lists: as set, or what the rate allows within one period."""
