@@ -211,3 +211,81 @@ def test_slack_hears_the_chat_statuses_through_a_rule_on_the_bus(aws_endpoint: s
 def test_an_unknown_parameter_is_refused_by_name(aws_endpoint: str) -> None:
     with pytest.raises(StackDeployError, match="NotAParameter"):
         deploy_stack(aws_endpoint, TEMPLATE, {"NotAParameter": "x"})
+
+
+MULTI_TARGET = {
+    "Targets": "123456789012:us-east-1,111111111111:eu-west-1",
+    "OrganizationalUnitIds": "ou-ab12-11111111",
+    "TargetRegions": "eu-west-1",
+}
+
+
+def test_with_targets_the_dispatcher_fills_a_fifo_queue_the_poller_reads(
+    aws_endpoint: str,
+) -> None:
+    # Given two static targets and an organizational unit
+    stack = deploy_stack(aws_endpoint, TEMPLATE, MULTI_TARGET, stack_name="lfv-org")
+    outputs = stack.as_dict()
+    # Then the target queue is FIFO, encrypted with the stack key, its visibility timeout at
+    # least 6 x the poller's timeout, and its failures go to a FIFO dead-letter queue
+    sqs = _client("sqs", aws_endpoint)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["TargetQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["FifoQueue"] == "true"
+    assert int(attributes["VisibilityTimeout"]) >= 6 * 58
+    assert attributes["KmsMasterKeyId"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=outputs["TargetDeadLetterQueueUrl"], AttributeNames=["QueueArn", "FifoQueue"]
+    )["Attributes"]
+    assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
+    assert dlq["FifoQueue"] == "true"
+    # and the dispatcher is told the targets, the units, the regions and the queue
+    environment = stack.function_environment("DispatcherFunction")
+    assert environment["TARGETS"] == MULTI_TARGET["Targets"]
+    assert environment["ORGANIZATIONAL_UNIT_IDS"] == "ou-ab12-11111111"
+    assert environment["TARGET_REGIONS"] == "eu-west-1"
+    assert environment["TARGET_QUEUE_URL"] == outputs["TargetQueueUrl"]
+    assert environment["MONITOR_ACCOUNT_ID"] == "123456789012"
+    assert environment["MEMBER_ROLE_NAME"] == "lfv-monitor-reader"
+    # and the poller's event source mapping (not emulated) takes one message at a time
+    mapping = stack.template["Resources"]["PollerTargetQueueMapping"]["Properties"]
+    assert mapping["BatchSize"] == 1
+    assert stack.gap("PollerTargetQueueMapping").handling == "not-emulated"
+    # and the per-target, aggregate and dispatcher alarms exist; the single-account one not
+    cloudwatch = _client("cloudwatch", aws_endpoint)
+    names = {
+        a["AlarmName"]
+        for a in cloudwatch.describe_alarms(AlarmNamePrefix="lfv-org-")["MetricAlarms"]
+    }
+    assert {
+        "lfv-org-TargetUnhealthyAlarm123456789012useast1",
+        "lfv-org-TargetUnhealthyAlarm111111111111euwest1",
+        "lfv-org-UnhealthyTargetsAlarm",
+        "lfv-org-DispatchFailuresAlarm",
+        "lfv-org-NothingDispatchedAlarm",
+    } <= names
+    assert "lfv-org-NoHealthyCycleAlarm" not in names
+    (per_target,) = cloudwatch.describe_alarms(
+        AlarmNames=["lfv-org-TargetUnhealthyAlarm111111111111euwest1"]
+    )["MetricAlarms"]
+    assert {d["Name"]: d["Value"] for d in per_target["Dimensions"]} == {
+        "service": "lfv-org",
+        "target": "111111111111:eu-west-1",
+    }
+
+
+def test_without_targets_nothing_of_the_multi_target_mode_is_deployed(
+    aws_endpoint: str, stack: StackOutputs
+) -> None:
+    # Given the default parameters (no Targets, no OrganizationalUnitIds)
+    outputs = stack.as_dict()
+    # Then there is no dispatcher, no target queue and no per-target alarm: today's stack
+    assert not {"TargetQueueUrl", "DispatcherFunctionName"} & set(outputs)
+    queues = _client("sqs", aws_endpoint).list_queues().get("QueueUrls", [])
+    assert not any("targets" in url for url in queues)
+    alarms = _client("cloudwatch", aws_endpoint).describe_alarms()["MetricAlarms"]
+    names = {a["AlarmName"] for a in alarms}
+    assert "lfv-monitor-NoHealthyCycleAlarm" in names
+    assert not any("Target" in name or "Dispatch" in name for name in names)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lfv_workbench.local.language_extensions import expand_for_each
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 
@@ -93,9 +95,11 @@ RULES: Mapping[str, tuple[str, str]] = {
     "alarm-range": (
         "for every allowed value of the parameters an alarm uses: Period is 10, 20, 30 or a "
         "multiple of 60; Period x EvaluationPeriods is at most one day (7 days for periods of "
-        "an hour or more); DatapointsToAlarm <= EvaluationPeriods",
+        "an hour or more; 3 hours for a Metrics Insights query, whose Period is a multiple of "
+        "60); DatapointsToAlarm <= EvaluationPeriods",
         "CREATE_FAILED AWS::CloudWatch::Alarm: Metrics cannot be checked across more than a day "
-        "(EvaluationPeriods * Period must be <= 86400) / DatapointsToAlarm must be less than or "
+        "(EvaluationPeriods * Period must be <= 86400) / MetricsInsights monitors cannot be "
+        "checked across more than 3 hours / DatapointsToAlarm must be less than or "
         "equal to EvaluationPeriods / Period must be 10, 20, 30 or a multiple of 60",
     ),
 }
@@ -154,6 +158,9 @@ class Evaluated:
             raw = str(given.get(name, spec.get("Default", "")))
             is_list = spec.get("Type") == "CommaDelimitedList"
             self.parameters[name] = raw.split(",") if is_list else raw
+        # Fn::ForEach (AWS::LanguageExtensions) expanded as CloudFormation would.
+        template = expand_for_each(template, self.parameters)
+        self.template = template
         self.resources: Mapping[str, Any] = template.get("Resources", {})
         self.conditions: Mapping[str, Any] = template.get("Conditions", {})
         self.mappings: Mapping[str, Any] = template.get("Mappings", {})
@@ -689,7 +696,7 @@ def alarm_ranges(
     """Every alarm, for every combination of the values its parameters may take."""
     declared: Mapping[str, Any] = template.get("Parameters", {})
     out: list[Violation] = []
-    for name, resource in template.get("Resources", {}).items():
+    for name, resource in Evaluated(template, base).resources.items():
         if resource.get("Type") != "AWS::CloudWatch::Alarm":
             continue
         used = sorted(_parameters_used(resource, declared))
@@ -698,7 +705,7 @@ def alarm_ranges(
             t = Evaluated(template, values)
             if not t.exists(name):
                 continue
-            problem = _alarm_problem(t.value(resource["Properties"]))
+            problem = _alarm_problem(t.value(t.resources[name]["Properties"]))
             if problem:
                 out.append(Violation("alarm-range", name, f"{problem} with {values}"))
                 break
@@ -712,11 +719,18 @@ def _alarm_problem(props: Mapping[str, Any]) -> str | None:
     datapoints = int(props.get("DatapointsToAlarm", evaluations))
     if datapoints > evaluations:
         return f"DatapointsToAlarm {datapoints} > EvaluationPeriods {evaluations}"
+    insights = any("SELECT " in str(m.get("Expression", "")) for m in props.get("Metrics", []))
+    periods += [m["Period"] for m in props.get("Metrics", []) if "Period" in m]
     for raw in periods:
         period = int(raw)
         if period not in (10, 20, 30) and period % 60:
             return f"Period {period} is not 10, 20, 30 or a multiple of 60"
         limit = 86400 if period < 3600 else 7 * 86400
+        if insights:
+            # Metrics Insights alarms: one-minute data at least, the latest 3 hours only.
+            if period % 60:
+                return f"Metrics Insights alarm Period {period} is not a multiple of 60"
+            limit = 3 * 3600
         if period * evaluations > limit:
             return f"Period {period} x EvaluationPeriods {evaluations} > {limit} s"
     return None
@@ -742,6 +756,7 @@ def sam_transform(template: Mapping[str, Any], parameters: Mapping[str, str]) ->
     from samtranslator.translator.translator import Translator
 
     template = copy.deepcopy(dict(template))
+    template = expand_for_each(template, Evaluated(template, parameters).parameters)
     template["Transform"] = "AWS::Serverless-2016-10-31"
     # Where `sam package` would have put the code (never read).
     template.get("Globals", {}).get("Function", {}).pop("CodeUri", None)

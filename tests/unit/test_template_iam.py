@@ -19,6 +19,9 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 RESOURCE_STAR_ONLY = frozenset(
     {
         "lookoutvision:ListProjects",
+        # The dispatcher reads the organization's tree (no resource type for either).
+        "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "xray:GetSamplingRules",
@@ -68,6 +71,10 @@ def statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     functions = dict(template.get("Globals", {}).get("Function", {}) or {})
     for name, resource in (template.get("Resources") or {}).items():
+        if name.startswith("Fn::ForEach::"):
+            _, _, bodies = resource
+            found += statements({"Resources": bodies})
+            continue
         kind = resource.get("Type", "")
         props = resource.get("Properties") or {}
         if kind == "AWS::IAM::Role":

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
+from lfv_workbench.local.language_extensions import expand_for_each
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SCHEMA_PATH = ROOT / "events" / "schemas" / "job-state-change.schema.json"
@@ -48,7 +50,13 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return dict(template["Resources"])
+    """The resources, Fn::ForEach expanded (a list parameter's default gives one iteration)."""
+    defaults = {
+        name: str(spec.get("Default", "")).split(",")
+        for name, spec in template["Parameters"].items()
+        if spec["Type"] == "CommaDelimitedList"
+    }
+    return dict(expand_for_each(template, defaults)["Resources"])
 
 
 def _of_type(resources: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -244,9 +252,13 @@ def test_only_the_monitor_functions_may_publish_to_the_topic(resources: dict[str
 
 def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str, Any]) -> None:
     queues = _of_type(resources, "AWS::SQS::Queue")
-    assert set(queues) == {"DeadLetterQueue", "SchedulerDeadLetterQueue"}
-    for queue in queues.values():
-        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    targets = {"TargetQueue", "TargetDeadLetterQueue"}  # multi-target mode (issue 15)
+    assert set(queues) == {"DeadLetterQueue", "SchedulerDeadLetterQueue", *targets}
+    for name, queue in queues.items():
+        if name in targets:
+            assert queue["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationKey"}
+        else:
+            assert queue["Properties"]["SqsManagedSseEnabled"] is True
     poller = resources["PollerFunction"]["Properties"]
     assert poller["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
         "Type": "SQS",
@@ -410,9 +422,13 @@ def test_alarm_periods_follow_the_schedule(
 
 
 def test_every_alarm_is_on_the_dashboard(resources: dict[str, Any]) -> None:
-    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    body, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     shown = set(re.findall(r"\$\{(\w+)\.Arn\}", body))
-    assert shown == set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    # The health alarms of the mode deployed come in through a variable (an Fn::If).
+    shown |= set(re.findall(r'"Fn::GetAtt": \["(\w+)", "Arn"\]', json.dumps(variables)))
+    # Per-target alarms (Fn::ForEach over Targets) are many; UnhealthyTargetsAlarm is shown.
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    assert shown == {name for name in alarms if not name.startswith("TargetUnhealthyAlarm")}
     for metric in ("Coverage", "Backlog", "OldestCheckAgeSeconds", "ProjectFailureStreak"):
         assert f'"{metric}"' in body, metric
 
@@ -454,6 +470,7 @@ def test_the_template_reads_in_the_order_a_reviewer_needs(resources: dict[str, A
     assert headers == [
         "parameters",
         "the poll path",
+        "many accounts and regions",
         "storage",
         "delivery",
         "the audit API",

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import boto3
 
 from lfv_workbench.local.cfn_yaml import load_template
+from lfv_workbench.local.language_extensions import expand_for_each
 
 #: moto's default account; the translator needs one to build ARNs.
 ACCOUNT_ID = "123456789012"
@@ -58,6 +59,10 @@ NOT_EMULATED: Mapping[str, str] = {
     "AWS::Lambda::EventInvokeConfig": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Permission": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Version": "not created: belongs to the function, which is not created",
+    "AWS::Lambda::EventSourceMapping": (
+        "not created: belongs to the function, which is not created; the target queue is"
+        " created and the poller's handler can be given its messages directly"
+    ),
     "AWS::Scheduler::Schedule": (
         "not created: `lfv-monitor` and the tests run the cycle themselves on their own clock"
     ),
@@ -191,14 +196,16 @@ def function_environment(stack: StackOutputs, logical_id: str = "PollerFunction"
 def resolve_language_extensions(
     template: dict[str, Any], parameters: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Resolve ``DeletionPolicy``/``UpdateReplacePolicy`` written as ``Fn::FindInMap`` or ``Ref``
-    and drop ``AWS::LanguageExtensions`` from ``Transform`` (moto and the translator lack it)."""
+    """Expand ``Fn::ForEach``, resolve ``DeletionPolicy``/``UpdateReplacePolicy`` written as
+    ``Fn::FindInMap`` or ``Ref`` and drop ``AWS::LanguageExtensions`` from ``Transform`` (moto
+    and the translator lack it)."""
     template = copy.deepcopy(template)
     transform = template.get("Transform")
     if isinstance(transform, list):
         rest = [name for name in transform if name != "AWS::LanguageExtensions"]
         template["Transform"] = rest[0] if len(rest) == 1 else rest
     values = _parameter_values(template, parameters)
+    template = expand_for_each(template, values)
     mappings = template.get("Mappings", {})
     for logical_id, resource in template["Resources"].items():
         for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
@@ -226,6 +233,14 @@ def _static_value(
         name, when_true, when_false = value["Fn::If"]
         chosen = when_true if _static_condition(name, conditions, parameters, where) else when_false
         return _static_value(chosen, parameters, mappings, where=where, conditions=conditions)
+    if set(value) == {"Fn::Join"}:
+        separator, items = value["Fn::Join"]
+        items = _static_value(items, parameters, mappings, where=where, conditions=conditions)
+        if isinstance(items, list):
+            return separator.join(
+                str(_static_value(i, parameters, mappings, where=where, conditions=conditions))
+                for i in items
+            )
     if set(value) == {"Fn::FindInMap"}:
         name, top, second = (
             _static_value(part, parameters, mappings, where=where)
@@ -248,6 +263,9 @@ def _static_condition(
             ((function, argument),) = node.items()
             if function == "Ref" and argument in parameters:
                 return parameters[argument]
+            if function == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(i) for i in _as_list(evaluate(items)))
             if function == "Condition":
                 return evaluate(conditions[argument])
             if function == "Fn::Equals":
@@ -265,6 +283,10 @@ def _static_condition(
     if name not in conditions:
         raise StackDeployError(f"{where}: the template has no condition {name}")
     return bool(evaluate(conditions[name]))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _parameter_values(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
@@ -491,6 +513,9 @@ def _create_alarm(resource: _ApiResource, endpoint: str, region: str, stack_name
         request["Metrics"] = [
             {**query, "MetricStat": {**query["MetricStat"], "Period": _as_int(stat["Period"])}}
             if (stat := query.get("MetricStat"))
+            # A Metrics Insights query (an Expression with its own Period).
+            else {**query, "Period": _as_int(query["Period"])}
+            if "Period" in query
             else query
             for query in props["Metrics"]
         ]
