@@ -253,27 +253,24 @@ def test_with_targets_the_dispatcher_fills_a_fifo_queue_the_poller_reads(
     mapping = stack.template["Resources"]["PollerTargetQueueMapping"]["Properties"]
     assert mapping["BatchSize"] == 1
     assert stack.gap("PollerTargetQueueMapping").handling == "not-emulated"
-    # and the per-target, aggregate and dispatcher alarms exist; the single-account one not
+    # and the per-target (grouped) and dispatcher alarms exist; the single-account one not
     cloudwatch = _client("cloudwatch", aws_endpoint)
     names = {
         a["AlarmName"]
         for a in cloudwatch.describe_alarms(AlarmNamePrefix="lfv-org-")["MetricAlarms"]
     }
     assert {
-        "lfv-org-TargetUnhealthyAlarm123456789012useast1",
-        "lfv-org-TargetUnhealthyAlarm111111111111euwest1",
         "lfv-org-UnhealthyTargetsAlarm",
         "lfv-org-DispatchFailuresAlarm",
         "lfv-org-NothingDispatchedAlarm",
     } <= names
     assert "lfv-org-NoHealthyCycleAlarm" not in names
-    (per_target,) = cloudwatch.describe_alarms(
-        AlarmNames=["lfv-org-TargetUnhealthyAlarm111111111111euwest1"]
-    )["MetricAlarms"]
-    assert {d["Name"]: d["Value"] for d in per_target["Dimensions"]} == {
-        "service": "lfv-org",
-        "target": "111111111111:eu-west-1",
-    }
+    (health,) = cloudwatch.describe_alarms(AlarmNames=["lfv-org-UnhealthyTargetsAlarm"])[
+        "MetricAlarms"
+    ]
+    (query,) = health["Metrics"]
+    assert "GROUP BY target" in query["Expression"]
+    assert "WHERE service = 'lfv-org'" in query["Expression"]
 
 
 def test_without_targets_nothing_of_the_multi_target_mode_is_deployed(

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lfv_workbench.local.language_extensions import expand_for_each
-
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
+#: The member accounts' role (issue 15): the same rules apply where they can.
+MEMBER_ROLE_PATH = ROOT / "member-role.yaml"
 
 PSEUDO: Mapping[str, str] = {
     "AWS::Region": "us-east-1",
@@ -158,9 +158,6 @@ class Evaluated:
             raw = str(given.get(name, spec.get("Default", "")))
             is_list = spec.get("Type") == "CommaDelimitedList"
             self.parameters[name] = raw.split(",") if is_list else raw
-        # Fn::ForEach (AWS::LanguageExtensions) expanded as CloudFormation would.
-        template = expand_for_each(template, self.parameters)
-        self.template = template
         self.resources: Mapping[str, Any] = template.get("Resources", {})
         self.conditions: Mapping[str, Any] = template.get("Conditions", {})
         self.mappings: Mapping[str, Any] = template.get("Mappings", {})
@@ -214,6 +211,12 @@ class Evaluated:
             if function == "Fn::Join":
                 separator, items = argument
                 return separator.join(_text(item) for item in self.value(items))
+            if function == "Fn::Split":
+                separator, text = argument
+                return _text(self.value(text)).split(separator)
+            if function == "Fn::Select":
+                index, items = argument
+                return self.value(items)[int(_text(self.value(index)))]
         resolved = {key: self.value(item) for key, item in node.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
@@ -756,7 +759,6 @@ def sam_transform(template: Mapping[str, Any], parameters: Mapping[str, str]) ->
     from samtranslator.translator.translator import Translator
 
     template = copy.deepcopy(dict(template))
-    template = expand_for_each(template, Evaluated(template, parameters).parameters)
     template["Transform"] = "AWS::Serverless-2016-10-31"
     # Where `sam package` would have put the code (never read).
     template.get("Globals", {}).get("Function", {}).pop("CodeUri", None)

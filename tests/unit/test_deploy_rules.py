@@ -385,22 +385,6 @@ def test_a_metrics_insights_alarm_over_more_than_three_hours_is_reported(
     assert "10800" in found[0].message
 
 
-def test_the_per_target_alarms_exist_one_per_listed_target(loaded: Template) -> None:
-    names = {
-        name
-        for name, r in rules.Evaluated(loaded, MULTI_TARGET).resources.items()
-        if name.startswith("TargetUnhealthyAlarm") and r.get("Condition") == "HasTargets"
-    }
-    assert names == {
-        "TargetUnhealthyAlarm111111111111euwest1",
-        "TargetUnhealthyAlarm222222222222useast1",
-    }
-    single = rules.Evaluated(loaded)
-    assert not any(
-        single.exists(name) for name in single.resources if name.startswith("TargetUnhealthy")
-    )
-
-
 def test_a_rule_may_target_a_log_group_its_resource_policy_opens(template: Template) -> None:
     # Given a rule writing to a log group and CloudWatch Logs' resource policy for EventBridge
     _target_a_log_group_from_a_rule(template)

@@ -71,10 +71,6 @@ def statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     functions = dict(template.get("Globals", {}).get("Function", {}) or {})
     for name, resource in (template.get("Resources") or {}).items():
-        if name.startswith("Fn::ForEach::"):
-            _, _, bodies = resource
-            found += statements({"Resources": bodies})
-            continue
         kind = resource.get("Type", "")
         props = resource.get("Properties") or {}
         if kind == "AWS::IAM::Role":

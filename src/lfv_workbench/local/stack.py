@@ -33,7 +33,6 @@ from typing import Any, Literal
 import boto3
 
 from lfv_workbench.local.cfn_yaml import load_template
-from lfv_workbench.local.language_extensions import expand_for_each
 
 #: moto's default account; the translator needs one to build ARNs.
 ACCOUNT_ID = "123456789012"
@@ -196,16 +195,14 @@ def function_environment(stack: StackOutputs, logical_id: str = "PollerFunction"
 def resolve_language_extensions(
     template: dict[str, Any], parameters: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Expand ``Fn::ForEach``, resolve ``DeletionPolicy``/``UpdateReplacePolicy`` written as
-    ``Fn::FindInMap`` or ``Ref`` and drop ``AWS::LanguageExtensions`` from ``Transform`` (moto
-    and the translator lack it)."""
+    """Resolve ``DeletionPolicy``/``UpdateReplacePolicy`` written as ``Fn::FindInMap`` or ``Ref``
+    and drop ``AWS::LanguageExtensions`` from ``Transform`` (moto and the translator lack it)."""
     template = copy.deepcopy(template)
     transform = template.get("Transform")
     if isinstance(transform, list):
         rest = [name for name in transform if name != "AWS::LanguageExtensions"]
         template["Transform"] = rest[0] if len(rest) == 1 else rest
     values = _parameter_values(template, parameters)
-    template = expand_for_each(template, values)
     mappings = template.get("Mappings", {})
     for logical_id, resource in template["Resources"].items():
         for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
