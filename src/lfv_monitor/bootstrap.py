@@ -41,7 +41,13 @@ class Monitor:
         self, remaining: RemainingTime | None = None, *, correlation_id: str | None = None
     ) -> CycleReport:
         """One scheduled cycle (and its watch), as configured.  The source checks the same
-        deadline between the pages of a listing."""
+        deadline between the pages of a listing.
+
+        Raises ``ConfigurationError`` when DEADLINE_MARGIN_SECONDS is not below the time the
+        invocation starts with (the function's timeout: only the invocation knows it).
+        """
+        if remaining is not None:
+            self.settings.check_timeout(remaining())
         if self.source is None or remaining is None:
             return self._measured(lambda: self.cycle.run(remaining, correlation_id=correlation_id))
         margin = self.settings.deadline_margin_seconds

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     logger.setLevel("DEBUG" if args.verbose else "WARNING")
     try:
         monitor = bootstrap.build_monitor()
+        monitor.settings.check_timeout(args.timeout)
     except ConfigurationError as exc:
         print(f"lfv-monitor poll: {exc}", file=sys.stderr)
         print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
