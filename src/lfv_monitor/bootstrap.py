@@ -20,6 +20,7 @@ from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher
 
@@ -93,6 +94,10 @@ def build_monitor(
     env = os.environ if environ is None else environ
     settings = settings or Settings.from_env(env)
     session = register_service_model(session or boto3.Session())
+    if not session.region_name:  # botocore would raise NoRegionError, a traceback in poll
+        raise ConfigurationError(
+            "invalid configuration: no AWS region: set AWS_DEFAULT_REGION (or pass --region)"
+        )
     rate = settings.lfv_rate_per_second
     retries = Config(retries={"mode": "standard", "max_attempts": settings.lfv_max_attempts})
     source = LookoutVisionJobSource(

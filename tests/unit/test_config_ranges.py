@@ -147,3 +147,16 @@ def test_a_bad_log_level_does_not_break_the_handlers_import() -> None:
     )
     # Then the import succeeds: the configuration check, not a traceback, reports the variable
     assert done.returncode == 0, done.stderr
+
+
+def test_poll_without_a_region_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a valid configuration but no AWS region anywhere
+    for name, good in {**GOOD, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, good)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION")
+    # When poll runs, Then it says so and exits 2 (botocore's NoRegionError was a traceback)
+    assert main(["poll"]) == 2
+    assert "no AWS region" in capsys.readouterr().err
