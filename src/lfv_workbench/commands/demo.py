@@ -11,12 +11,13 @@ summary.  Exits 1 when the simulator, the audit trail and the deliveries disagre
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
+
+from lfv_monitor.commands.safe_output import json_text, one_line, printable
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     result.wall_seconds = time.monotonic() - started
     if args.json:
-        print(json.dumps(result.summary(), indent=2))
+        print(json_text(result.summary()))
     else:
         view.finish(result)
     return 0 if result.match else 1
@@ -147,8 +148,11 @@ def _arrow(change: Change) -> str:
 
 
 def _one_line(text: str | None, limit: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)
+
+
+def _lines(text: str) -> str:
+    return "\n".join(printable(line) for line in text.splitlines())
 
 
 def _event_line(event: dict[str, Any]) -> str:
@@ -206,7 +210,7 @@ class PlainView(View):
         self.out = out
 
     def _print(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(printable(text), file=self.out, flush=True)
 
     def starting(self, scenario: str, projects: int, jobs: int) -> None:
         self._print(
@@ -319,7 +323,7 @@ class LiveView(View):
             status = event["detail"]["status"]
             style = STATUS_STYLE.get(status, "white")
             self.events.append(
-                f"[dim]{_hhmmss(outcome)}[/] [{style}]{escape(_event_line(event))}[/]"
+                f"[dim]{_hhmmss(outcome)}[/] [{style}]{escape(printable(_event_line(event)))}[/]"
             )
         self.events = self.events[-12:]
         if outcome.notifications:
@@ -358,8 +362,10 @@ class LiveView(View):
             style = STATUS_STYLE.get(change.status or "", "white")
             fresh = key in self.changed
             table.add_row(
-                Text(str(key), style="bold" if fresh else ""),
-                Text(change.status or "-", style=style + (" reverse" if fresh else "")),
+                Text(printable(str(key)), style="bold" if fresh else ""),
+                Text(
+                    _one_line(change.status, 40) or "-", style=style + (" reverse" if fresh else "")
+                ),
                 Text(_one_line(change.status_message, 80)),
                 Text(f"{change.observed_at:%H:%M:%S}", style="dim"),
                 Text(str(change.version), style="dim"),
@@ -370,16 +376,16 @@ class LiveView(View):
             subject, body = self.email
             lines = body.splitlines()[2:16]
             email: Any = Group(
-                Text(f"Subject: {subject}", style="bold"),
-                Text("\n".join(lines), style="white"),
+                Text(printable(f"Subject: {subject}"), style="bold"),
+                Text(_lines("\n".join(lines)), style="white"),
             )
         else:
             email = Text("(no notification yet)", style="dim")
         if self.slack:
             title, description = self.slack
             slack: Any = Group(
-                Text(Emoji.replace(title), style="bold"),
-                Text(Emoji.replace(description.replace("```", ""))),
+                Text(Emoji.replace(printable(title)), style="bold"),
+                Text(Emoji.replace(_lines(description.replace("```", "")))),
             )
         else:
             slack = Text("(no notification yet)", style="dim")
@@ -434,13 +440,12 @@ class LiveView(View):
     def finish(self, result: DemoResult) -> None:
         from rich.panel import Panel
         from rich.table import Table
+        from rich.text import Text
 
         if result.history_key is not None:
             key = result.history_key
-            table = Table(
-                title=f"Audit history of {key} (DynamoDB Query pk = JOB#{key.project}#{key.job})",
-                expand=True,
-            )
+            title = f"Audit history of {key} (DynamoDB Query pk = JOB#{key.project}#{key.job})"
+            table = Table(title=Text(printable(title)), expand=True)
             for column in ("v", "observed (virtual)", "change", "status", "status message"):
                 table.add_column(column)
             for change in result.history:
@@ -448,10 +453,11 @@ class LiveView(View):
                     str(change.version),
                     f"{change.observed_at:%H:%M:%S}",
                     change.change_type.value,
-                    change.status or "-",
-                    change.status_message or "",
+                    Text(printable(change.status or "-")),
+                    Text(printable(change.status_message or "")),
                     style=STATUS_STYLE.get(change.status or "", ""),
                 )
             self.console.print(table)
         style = "green" if result.match else "bold red"
-        self.console.print(Panel(_summary_line(result), title="Summary", border_style=style))
+        summary = Text(printable(_summary_line(result)))
+        self.console.print(Panel(summary, title="Summary", border_style=style))

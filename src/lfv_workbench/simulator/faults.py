@@ -52,8 +52,8 @@ class BodyFault(_Strict):
 
 
 class OperationFaults(_Strict):
-    latency_ms: float = Field(0, ge=0)
-    rate_per_second: float | None = Field(DEFAULT_RATE_PER_SECOND, gt=0)
+    latency_ms: float = Field(0, ge=0, le=60_000)  # more would hold a server thread for long
+    rate_per_second: float | None = Field(DEFAULT_RATE_PER_SECOND, ge=0.001, le=1_000_000)
     error_rate: float = Field(0.0, ge=0.0, le=1.0)
     error_code: str = "InternalServerException"
     throttle_windows: list[ThrottleWindow] = Field(default_factory=list)
