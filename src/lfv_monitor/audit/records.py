@@ -1,0 +1,46 @@
+"""Table items (plain values, read through ``lfv_monitor.table``) as the audit's records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lfv_monitor.audit.models import ChangeRecord, JobStateRecord
+from lfv_monitor.table.codec import from_epoch
+from lfv_monitor.table.items import observed_time
+from lfv_monitor.table.layout import parse_key_time
+
+
+def change_record(item: dict[str, Any]) -> ChangeRecord:
+    """A history item (plain values) as a record."""
+    return ChangeRecord(
+        project=item["project"],
+        job=item["job"],
+        version=int(item["version"]),
+        observed_at=observed_time(item),
+        change_type=item["change_type"],
+        status=item.get("status"),
+        previous_status=item.get("previous_status"),
+        status_message=item.get("status_message"),
+        status_message_truncated=bool(item.get("status_message_digest")),
+        previous_status_message=item.get("previous_status_message"),
+        skipped_states=list(item.get("skipped_states") or []),
+        observer=item.get("observer", "lfv-monitor"),
+        event_id=item["event_id"],
+        project_arn=item.get("project_arn"),
+    )
+
+
+def state_record(item: dict[str, Any]) -> JobStateRecord:
+    """A state item (plain values) as a record."""
+    return JobStateRecord(
+        project=item["project"],
+        job=item["job"],
+        status=item.get("status"),
+        status_message=item.get("status_message"),
+        status_message_truncated=bool(item.get("status_message_digest")),
+        version=int(item["version"]),
+        observed_at=parse_key_time(item.get("observed_at")),
+        last_updated=from_epoch(item.get("last_updated")),
+        project_arn=item.get("project_arn"),
+        last_event_id=item.get("last_event_id"),
+    )
