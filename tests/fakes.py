@@ -106,6 +106,8 @@ class InMemorySnapshotStore:
     channels: tuple[str, ...] = ("events", "sns")
     writes: int = 0
     batch_reads: int = 0
+    #: Malformed items "found" by reads, as tests set them; ``take_poisoned`` hands them over.
+    poisoned: int = 0
 
     def is_initialized(self) -> bool:
         return self.initialized_at is not None
@@ -180,6 +182,10 @@ class InMemorySnapshotStore:
                 self.outbox[event_id][1].discard(channel)
                 if not self.outbox[event_id][1]:
                     del self.outbox[event_id]
+
+    def take_poisoned(self) -> int:
+        count, self.poisoned = self.poisoned, 0
+        return count
 
     def all_history(self) -> list[Change]:
         return [c for changes in self.history.values() for c in changes]

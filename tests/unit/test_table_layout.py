@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from lfv_monitor.domain.changes import detect_change
 from lfv_monitor.domain.models import JobDescription, JobKey
-from lfv_monitor.table import items, layout
+from lfv_monitor.table import items, layout, parsing
 from lfv_monitor.table.codec import plain, to_item
 
 instants = st.datetimes(
@@ -33,7 +33,7 @@ def test_what_the_writer_stores_the_reader_finds_in_its_time_range(at: datetime)
     lower, upper = layout.key_time(at), layout.key_time(at) + "~"
     assert lower <= item["gsi1sk"] <= upper and lower <= item["gsi2sk"] <= upper
     # And the history item reads back at the same instant
-    assert items.change_of(plain(to_item(item))).observed_at == at
+    assert parsing.change_of(plain(to_item(item))).observed_at == at
     assert layout.key_of_project_change("widgets", item["gsi1sk"]) == (item["pk"], item["sk"])
     assert layout.key_of_status_change(item["gsi2sk"]) == (item["pk"], item["sk"])
 

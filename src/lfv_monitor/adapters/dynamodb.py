@@ -2,23 +2,26 @@
 
 A change is one ``TransactWriteItems``: the immutable history item, the job's current state
 conditional on its version (optimistic locking), and one outbox entry per channel.  Delivering
-an announcement deletes its outbox entry; what is left is retried by later cycles.  The keys and
+an announcement deletes its outbox entry; what is left is retried by later cycles.  A malformed
+item is set aside (``dynamodb_poison``), never fatal: ``take_poisoned`` counts them.  The keys and
 item shapes live in ``lfv_monitor.table``; the calls, their paging and error mapping in
 ``dynamodb_calls``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from lfv_monitor.adapters.dynamodb_calls import TableCalls
+from lfv_monitor.adapters.dynamodb_poison import Quarantine
 from lfv_monitor.clients import aws_client
 from lfv_monitor.domain.models import Change, JobKey, StoredJob
-from lfv_monitor.table import items, layout
+from lfv_monitor.table import items, layout, parsing
 from lfv_monitor.table.codec import epoch, to_item
+from lfv_monitor.table.parsing import MalformedItemError
 
 CHANNELS: tuple[str, ...] = ("events", "sns")
 
@@ -41,10 +44,25 @@ class DynamoDBSnapshotStore:
         self.retention = timedelta(days=retention_days) if retention_days else None
         self.channels = tuple(channels)
         self.lease = timedelta(seconds=outbox_lease_seconds)
+        self.quarantine = Quarantine(self.calls)
+
+    def take_poisoned(self) -> int:
+        """Malformed items set aside since the last call."""
+        return self.quarantine.take()
 
     # -- baseline ------------------------------------------------------------------------
     def is_initialized(self) -> bool:
-        return "completed_at" in self.calls.get(layout.META_PK, layout.BASELINE_SK)
+        item = self.calls.get(layout.META_PK, layout.BASELINE_SK)
+        if not item:
+            return False
+        try:
+            parsing.baseline_completed(item)
+        except MalformedItemError as exc:
+            # The marker exists, so a baseline did complete: stay initialized (otherwise new
+            # jobs would be recorded silently as BASELINE) and repair the marker.
+            repaired = {**self._meta(layout.BASELINE_SK), "completed_at": _now()}
+            self.quarantine.replace(item, f"baseline marker: {exc}", repaired)
+        return True
 
     def mark_initialized(self, at: datetime) -> None:
         self.calls.put(
@@ -52,8 +70,15 @@ class DynamoDBSnapshotStore:
         )
 
     def baseline_cursor(self) -> str | None:
-        cursor = self.calls.get(layout.META_PK, layout.BASELINE_CURSOR_SK).get("project")
-        return cursor if isinstance(cursor, str) else None
+        item = self.calls.get(layout.META_PK, layout.BASELINE_CURSOR_SK)
+        if not item:
+            return None
+        try:
+            return parsing.baseline_cursor(item)
+        except MalformedItemError as exc:
+            # Dropped: the first scan starts over (its writes are conditional; nothing doubles).
+            self.quarantine.move(item, f"baseline cursor: {exc}")
+            return None
 
     def save_baseline_cursor(self, project: str) -> None:
         self.calls.put({"pk": layout.META_PK, "sk": layout.BASELINE_CURSOR_SK, "project": project})
@@ -66,31 +91,26 @@ class DynamoDBSnapshotStore:
         found = self.calls.batch_get(
             [(layout.job_pk(k), layout.STATE_SK) for k in unique], consistent=False
         )
-        jobs = (items.stored_of(item) for item in found)
-        return {job.key: job for job in jobs}
+        return {job.key: job for job in self._states(found)}
 
     def active_jobs(self) -> list[StoredJob]:
-        return [
-            items.stored_of(item)
-            for item in self.calls.query(
-                IndexName=layout.ACTIVE_INDEX,
-                KeyConditionExpression="active_pk = :a",
-                ExpressionAttributeValues=to_item({":a": layout.ACTIVE_PK}),
-            )
-        ]
+        found = self.calls.query(
+            IndexName=layout.ACTIVE_INDEX,
+            KeyConditionExpression="active_pk = :a",
+            ExpressionAttributeValues=to_item({":a": layout.ACTIVE_PK}),
+        )
+        return [job for job in self._states(found) if job.in_progress]
 
     def history(self, key: JobKey) -> list[Change]:
-        """One job's recorded changes, oldest first (tests and tools; the audit reads its own)."""
-        return [
-            items.change_of(item)
-            for item in self.calls.query(
-                KeyConditionExpression="pk = :p AND begins_with(sk, :v)",
-                ExpressionAttributeValues=to_item(
-                    {":p": layout.job_pk(key), ":v": layout.HISTORY_PREFIX}
-                ),
-                ConsistentRead=True,
-            )
-        ]
+        """One job's well-formed changes, oldest first (tests and tools; the audit reads its
+        own)."""
+        changes = []
+        for item in self._history_items(key):
+            try:
+                changes.append(parsing.change_of(item))
+            except MalformedItemError:
+                continue
+        return changes
 
     # -- writes --------------------------------------------------------------------------
     def record(self, change: Change, expected_version: int | None) -> bool:
@@ -143,27 +163,49 @@ class DynamoDBSnapshotStore:
 
     # -- outbox --------------------------------------------------------------------------
     def pending(self, now: datetime) -> list[tuple[Change, frozenset[str]]]:
-        channels: dict[tuple[str, str], set[str]] = {}
+        entries: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
         for entry in self.calls.query(
             KeyConditionExpression="pk = :o",
             ExpressionAttributeValues=to_item({":o": layout.OUTBOX_PK}),
             ConsistentRead=True,
         ):
-            if float(entry.get("claimed_until", 0)) <= now.timestamp():
-                channels.setdefault((entry["ref_pk"], entry["ref_sk"]), set()).add(entry["channel"])
-        if not channels:
+            try:
+                ref, channel, claimed_until = parsing.outbox_entry(entry)
+            except MalformedItemError as exc:
+                self.quarantine.move(entry, f"outbox entry: {exc}")
+                continue
+            if claimed_until <= now.timestamp():
+                entries.setdefault(ref, []).append((channel, entry))
+        if not entries:
             return []
         histories = {
             (item["pk"], item["sk"]): item
-            for item in self.calls.batch_get(list(channels), consistent=True)
+            for item in self.calls.batch_get(list(entries), consistent=True)
         }
-        result = [
-            (items.change_of(histories[ref]), frozenset(wanted))
-            for ref, wanted in channels.items()
-            if ref in histories
-        ]
+        result = []
+        for ref, wanted in entries.items():
+            change = self._announced_change(histories.get(ref), ref, [e for _, e in wanted])
+            if change is not None:
+                result.append((change, frozenset(channel for channel, _ in wanted)))
         result.sort(key=lambda pair: (pair[0].observed_at, pair[0].event_id))
         return result
+
+    def _announced_change(
+        self, history: dict[str, Any] | None, ref: tuple[str, str], entries: list[dict[str, Any]]
+    ) -> Change | None:
+        """The change the outbox ``entries`` announce; None (and the entries set aside) when
+        their history item is missing or malformed."""
+        if history is None:
+            reason = f"outbox entry: its history item {ref} is missing"
+        else:
+            try:
+                return parsing.change_of(history)
+            except MalformedItemError as exc:
+                reason = f"outbox entry: its history item {ref} is malformed: {exc}"
+                self.quarantine.copy(history, f"history item: {exc}")
+        for entry in entries:
+            self.quarantine.move(entry, reason)
+        return None
 
     def claim(self, event_ids: Iterable[str], channel: str, now: datetime) -> set[str]:
         # A failed condition: delivered, or claimed by another invocation meanwhile.
@@ -196,6 +238,39 @@ class DynamoDBSnapshotStore:
             [(layout.OUTBOX_PK, layout.outbox_sk(channel, event_id)) for event_id in event_ids]
         )
 
+    # -- poison: state items ---------------------------------------------------------------
+    def _states(self, found: Iterable[dict[str, Any]]) -> Iterator[StoredJob]:
+        """Parsed state items; a malformed one is rebuilt from its history (or dropped)."""
+        for item in found:
+            try:
+                yield parsing.stored_of(item)
+            except MalformedItemError as exc:
+                rebuilt = self._rebuild_state(item, f"state item: {exc}")
+                if rebuilt is not None:
+                    yield rebuilt
+
+    def _rebuild_state(self, item: dict[str, Any], reason: str) -> StoredJob | None:
+        key = layout.job_key_of(str(item.get("pk")))
+        history = list(self._history_items(key)) if key else []
+        return self.quarantine.rebuild_state(item, reason, key, history)
+
+    def _history_items(self, key: JobKey) -> Iterator[dict[str, Any]]:
+        return self.calls.query(
+            KeyConditionExpression="pk = :p AND begins_with(sk, :v)",
+            ExpressionAttributeValues=to_item(
+                {":p": layout.job_pk(key), ":v": layout.HISTORY_PREFIX}
+            ),
+            ConsistentRead=True,
+        )
+
+    @staticmethod
+    def _meta(sk: str) -> dict[str, Any]:
+        return {"pk": layout.META_PK, "sk": sk}
+
     @staticmethod
     def _outbox_key(channel: str, event_id: str) -> dict[str, Any]:
         return to_item({"pk": layout.OUTBOX_PK, "sk": layout.outbox_sk(channel, event_id)})
+
+
+def _now() -> str:
+    return layout.key_time(datetime.now(UTC))

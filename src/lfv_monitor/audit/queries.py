@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lfv_monitor.audit.errors import InvalidPageTokenError, InvalidQueryError, NoHistoryError
 from lfv_monitor.audit.models import ChangePage, JobStatePage
-from lfv_monitor.audit.records import change_record, state_record
+from lfv_monitor.audit.records import change_records, state_records
 from lfv_monitor.audit.timespec import check_range
 from lfv_monitor.audit.tokens import decode_token, encode_token
 from lfv_monitor.clients import aws_client
@@ -162,7 +162,7 @@ class AuditQueries:
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None:
             raise NoHistoryError(f"no history for job {project}/{job}")
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 2. a project's changes in a time range (optionally with one status) ---------------
     def project_changes(
@@ -189,7 +189,7 @@ class AuditQueries:
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None and not self._project_known(project):
             raise NoHistoryError(f"no history for project {project}")
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 3. changes to one status across projects in a time range ---------------------------
     def status_changes(
@@ -212,7 +212,7 @@ class AuditQueries:
             upper=key_time(until) + "~" if until else None,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 4. current state of the tracked jobs with one status -------------------------------
     def jobs(
@@ -234,7 +234,7 @@ class AuditQueries:
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None and project and not self._project_known(project):
             raise NoHistoryError(f"no history for project {project}")
-        return JobStatePage(items=[state_record(i) for i in items], next_token=token)
+        return JobStatePage(items=state_records(items), next_token=token)
 
     # -- plumbing -------------------------------------------------------------------------
     def _page(

@@ -1,13 +1,19 @@
-"""Table items (plain values, read through ``lfv_monitor.table``) as the audit's records."""
+"""Table items (plain values, read through ``lfv_monitor.table``) as the audit's records.
+
+A malformed item (see docs/architecture.md, "Poison items") is left out of the answer with a
+warning naming its key: one bad item never makes a whole audit question fail.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lfv_monitor.audit.models import ChangeRecord, JobStateRecord
 from lfv_monitor.table.codec import from_epoch
-from lfv_monitor.table.items import observed_time
 from lfv_monitor.table.layout import parse_key_time
+from lfv_monitor.table.parsing import MalformedItemError, guarded, observed_time
 
 
 def change_record(item: dict[str, Any]) -> ChangeRecord:
@@ -44,3 +50,28 @@ def state_record(item: dict[str, Any]) -> JobStateRecord:
         project_arn=item.get("project_arn"),
         last_event_id=item.get("last_event_id"),
     )
+
+
+R = TypeVar("R")
+log = logging.getLogger("lfv_monitor.audit")
+
+
+def _records(items: list[dict[str, Any]], build: Callable[[dict[str, Any]], R]) -> list[R]:
+    records = []
+    for item in items:
+        try:
+            records.append(guarded(build, item))
+        except MalformedItemError as exc:
+            log.warning(
+                "malformed item left out of the answer",
+                extra={"pk": item.get("pk"), "sk": item.get("sk"), "reason": str(exc)},
+            )
+    return records
+
+
+def change_records(items: list[dict[str, Any]]) -> list[ChangeRecord]:
+    return _records(items, change_record)
+
+
+def state_records(items: list[dict[str, Any]]) -> list[JobStateRecord]:
+    return _records(items, state_record)

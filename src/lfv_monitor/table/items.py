@@ -1,4 +1,4 @@
-"""The item shapes: what a state, history, outbox or meta item holds, built and parsed here.
+"""The item shapes: what a state, history, outbox or meta item holds (``parsing`` reads them).
 
 Large texts: state and history items keep the first ``MESSAGE_ATTRIBUTE_LIMIT`` characters of a
 StatusMessage plus the digest of the whole; the history item keeps the full description, gzip
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from boto3.dynamodb.types import Binary
@@ -19,12 +20,11 @@ from lfv_monitor.domain.models import (
     ChangeType,
     JobDescription,
     JobKey,
-    StoredJob,
     is_terminal,
     message_digest,
 )
 from lfv_monitor.table import layout
-from lfv_monitor.table.codec import epoch, from_dynamo, from_epoch, to_dynamo
+from lfv_monitor.table.codec import epoch, to_dynamo
 
 #: StatusMessage text kept on state items and history attributes; the full text is in the
 #: history item's description (compressed when large).
@@ -105,6 +105,26 @@ def state_item(change: Change) -> dict[str, Any]:
     }
 
 
+def rebuilt_state_item(key: JobKey, version: int, latest: Change | None) -> dict[str, Any]:
+    """A state item rebuilt from history: ``latest`` (the newest readable change) at
+    ``version`` (the highest recorded), or, with no readable change, an unknown status that
+    is described (in progress) next."""
+    if latest is not None:
+        state = state_item(replace(latest, version=version))
+    else:
+        state = {
+            "pk": layout.job_pk(key),
+            "sk": layout.STATE_SK,
+            "type": "STATE",
+            "project": key.project,
+            "job": key.job,
+            "version": version,
+            "active_pk": layout.ACTIVE_PK,
+            "active_sk": layout.job_sk(key),
+        }
+    return {k: v for k, v in state.items() if v is not None}
+
+
 def outbox_item(change: Change, channel: str, lease: timedelta) -> dict[str, Any]:
     return {
         "pk": layout.OUTBOX_PK,
@@ -136,76 +156,3 @@ def document_attributes(description: JobDescription) -> dict[str, Any]:
         document["StatusMessage"] = full[: COMPRESSED_DOCUMENT_LIMIT // 2] + marker
     packed = gzip.compress(json.dumps(document).encode(), mtime=0)
     return {"description_gz": Binary(packed), "description_truncated": True}
-
-
-# -- parsing -------------------------------------------------------------------------------
-
-
-def document_of(item: dict[str, Any]) -> dict[str, Any] | None:
-    if "description" in item:
-        value = from_dynamo(item["description"])
-        return value if isinstance(value, dict) else None
-    if "description_gz" in item:
-        data = bytes(item["description_gz"])  # boto3 Binary supports bytes()
-        value = json.loads(gzip.decompress(data))
-        return value if isinstance(value, dict) else None
-    return None
-
-
-def _description_of(item: dict[str, Any], key: JobKey) -> JobDescription | None:
-    document = document_of(item)
-    if document is None:
-        return None
-    return JobDescription(
-        key=key,
-        status=item.get("status"),
-        status_message=document.get("StatusMessage", item.get("status_message")),
-        model_version=document.get("ModelVersion"),
-        creation_timestamp=from_epoch(document.get("CreationTimestamp")),
-        last_updated=from_epoch(document.get("LastUpdatedTimestamp")),
-        document=document,
-    )
-
-
-def observed_time(item: dict[str, Any]) -> datetime:
-    observed = layout.parse_key_time(item["observed_at"])
-    if observed is None:
-        raise ValueError(f"observed_at {item['observed_at']!r} is not a key time")
-    return observed
-
-
-def change_of(item: dict[str, Any]) -> Change:
-    """A history item (plain values) as the change it recorded."""
-    key = JobKey(item["project"], item["job"])
-    description = _description_of(item, key)
-    message = item.get("status_message")
-    if description is not None and item.get("status_message_digest"):
-        message = description.status_message
-    return Change(
-        event_id=item["event_id"],
-        change_type=ChangeType(item["change_type"]),
-        key=key,
-        version=int(item["version"]),
-        status=item.get("status"),
-        previous_status=item.get("previous_status"),
-        status_message=message,
-        previous_status_message=item.get("previous_status_message"),
-        observed_at=observed_time(item),
-        skipped_states=tuple(item.get("skipped_states") or ()),
-        project_arn=item.get("project_arn"),
-        description=description,
-        observer=item.get("observer", "lfv-monitor"),
-    )
-
-
-def stored_of(item: dict[str, Any]) -> StoredJob:
-    """A state item (plain values) as what the monitor last recorded of the job."""
-    return StoredJob(
-        key=JobKey(item["project"], item["job"]),
-        status=item.get("status"),
-        status_message=item.get("status_message"),
-        version=int(item["version"]),
-        last_updated=from_epoch(item.get("last_updated")),
-        project_arn=item.get("project_arn"),
-        status_message_digest=item.get("status_message_digest"),
-    )

@@ -18,6 +18,8 @@ META_PK = "META"
 BASELINE_SK = "BASELINE"
 BASELINE_CURSOR_SK = "BASELINE_CURSOR"
 ACTIVE_PK = "ACTIVE"
+#: Malformed items set aside (one per item, with the reason; never read by the cycle).
+QUARANTINE_PK = "QUARANTINE"
 
 #: Index names (template.yaml declares them; tests/support/table.py creates them the same way).
 BY_PROJECT = "ByProject"
@@ -53,6 +55,25 @@ def job_pk(key: JobKey) -> str:
 
 def job_partition(project: str, job: str) -> str:
     return f"JOB#{project}#{job}"
+
+
+def job_key_of(pk: str) -> JobKey | None:
+    """The job whose partition is ``pk`` (names never hold a '#'), or None."""
+    parts = pk.split("#")
+    if len(parts) != 3 or parts[0] != "JOB" or not parts[1] or not parts[2]:
+        return None
+    return JobKey(parts[1], parts[2])
+
+
+def version_of(sk: str) -> int | None:
+    """The version a history sort key names, or None when ``sk`` is not one."""
+    digits = sk[len(HISTORY_PREFIX) :]
+    ok = sk.startswith(HISTORY_PREFIX) and VERSION_PATTERN.match(digits)
+    return int(digits) if ok else None
+
+
+def quarantine_sk(pk: str, sk: str, fingerprint: str) -> str:
+    return f"{pk}#{sk}#{fingerprint}"
 
 
 def history_sk(version: int) -> str:
