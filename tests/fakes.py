@@ -142,6 +142,7 @@ class InMemorySnapshotStore:
             change.version,
             change.description.last_updated if change.description else None,
             change.project_arn,
+            removed=change.change_type is ChangeType.REMOVED,
         )
         if change.announce:
             self.outbox[change.event_id] = (change, set(self.channels))

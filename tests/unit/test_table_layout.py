@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lfv_monitor.domain.changes import detect_change
-from lfv_monitor.domain.models import JobDescription, JobKey
-from lfv_monitor.table import items, layout, parsing
+from lfv_monitor.domain.models import JobDescription, JobKey, message_digest
+from lfv_monitor.table import documents, items, layout, parsing, text
 from lfv_monitor.table.codec import plain, to_item
 
 instants = st.datetimes(
@@ -47,3 +47,28 @@ def test_a_year_before_1000_is_zero_padded_so_keys_sort_like_instants() -> None:
     assert layout.parse_key_time("999-12-31T00:00:00.000000Z") is None
     assert layout.parse_key_time(17) is None
     assert layout.key_time(early + timedelta(microseconds=1)) > layout.key_time(early)
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=3000)
+
+
+@given(ANY_TEXT, ANY_TEXT)
+def test_index_keys_use_a_bounded_deterministic_form_of_any_status(a: str, b: str) -> None:
+    key = text.status_key(a)
+    assert len(layout.status_change_partition(key).encode("utf-8")) <= 2048
+    assert text.is_clean(key) and key == text.status_key(a)
+    assert (key == text.status_key(b)) == (a == b) or len(a) > 60 or len(b) > 60
+
+
+@given(ANY_TEXT)
+def test_a_stored_text_is_valid_and_bounded_and_its_digest_set_when_it_differs(value: str) -> None:
+    stored, digest = text.bounded(value, limit=100)
+    assert stored is not None and text.is_clean(stored) and len(stored) <= 100
+    assert (digest is None) == (stored == value)
+    assert digest is None or digest == message_digest(value)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=5), ANY_TEXT, max_size=20))
+def test_a_description_always_fits_the_budget_it_is_given(document: dict[str, str]) -> None:
+    attributes = documents.document_attributes(document, budget=2048)
+    assert documents.item_size(to_item(attributes)) <= 2048

@@ -63,7 +63,7 @@ def listing_differs(summary: JobSummary, stored: StoredJob | None) -> bool:
     if stored is None or stored.removed:
         return True
     return (
-        summary.status != stored.status
+        not stored.same_status(summary.status)
         or not stored.same_message(summary.status_message)
         or summary.last_updated != stored.last_updated
     )
@@ -87,7 +87,7 @@ def detect_change(
         change_type = ChangeType.BASELINE if baseline and stored is None else ChangeType.DISCOVERED
         previous_status = previous_message = None
         skipped = () if change_type is ChangeType.BASELINE else skipped_states(None, status)
-    elif status != stored.status:
+    elif not stored.same_status(status):
         change_type = ChangeType.STATUS
         previous_status, previous_message = stored.status, stored.status_message
         skipped = skipped_states(stored.status, status)

@@ -15,7 +15,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from lfv_monitor.domain.models import Change, ChangeType, JobDescription, JobKey, StoredJob
+from lfv_monitor.domain.models import (
+    REMOVED,
+    Change,
+    ChangeType,
+    JobDescription,
+    JobKey,
+    StoredJob,
+    message_digest,
+)
 from lfv_monitor.table import layout
 from lfv_monitor.table.codec import from_dynamo, from_epoch
 
@@ -95,15 +103,28 @@ def stored_of(item: dict[str, Any]) -> StoredJob:
 
 
 def _stored(item: dict[str, Any]) -> StoredJob:
+    status = text(item, "status")
     return StoredJob(
         key=_job_key(item),
-        status=text(item, "status"),
+        status=status,
         status_message=text(item, "status_message"),
         version=whole(item, "version", minimum=1),
         last_updated=instant(item, "last_updated"),
         project_arn=text(item, "project_arn"),
         status_message_digest=text(item, "status_message_digest"),
+        removed=_removed(item, status),
+        status_digest=text(item, "status_digest"),
     )
+
+
+def _removed(item: dict[str, Any], status: str | None) -> bool:
+    """The state's "removed" marker.  Items written before it existed (no ``removed``
+    attribute) marked a removal with the status REMOVED."""
+    if "removed" not in item:
+        return status == REMOVED
+    if not isinstance(item["removed"], bool):
+        raise MalformedItemError(f"removed is {_kind(item['removed'])}, not true or false")
+    return item["removed"]
 
 
 # -- history -------------------------------------------------------------------------------
@@ -135,9 +156,12 @@ def _change(item: dict[str, Any]) -> Change:
     if item.get("sk") is not None and item["sk"] != layout.history_sk(version):
         raise MalformedItemError(f"version {version} does not match the key {item['sk']!r}")
     description = _description_of(item, key)
-    message = text(item, "status_message")
+    status, message = text(item, "status"), text(item, "status_message")
     if description is not None and item.get("status_message_digest"):
         message = description.status_message
+    digest = item.get("status_digest")
+    if description is not None and digest and message_digest(description.status) == digest:
+        status = description.status
     skipped = item.get("skipped_states") or []
     if not isinstance(skipped, list) or not all(isinstance(s, str) for s in skipped):
         raise MalformedItemError("skipped_states is not a list of text")
@@ -146,7 +170,7 @@ def _change(item: dict[str, Any]) -> Change:
         change_type=change_type(item),
         key=key,
         version=version,
-        status=text(item, "status"),
+        status=status,
         previous_status=text(item, "previous_status"),
         status_message=message,
         previous_status_message=text(item, "previous_status_message"),
@@ -175,9 +199,10 @@ def _description_of(item: dict[str, Any], key: JobKey) -> JobDescription | None:
     if document is None:
         return None
     message = document.get("StatusMessage", item.get("status_message"))
+    status = document.get("Status", item.get("status"))
     return JobDescription(
         key=key,
-        status=text(item, "status"),
+        status=status if isinstance(status, str) else None,
         status_message=message if isinstance(message, str) else None,
         model_version=text(document, "ModelVersion"),
         creation_timestamp=instant(document, "CreationTimestamp"),
