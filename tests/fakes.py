@@ -27,6 +27,7 @@ class FakeJob:
     message: str | None = None
     updated: datetime = T0
     model_version: str = "1"
+    created: datetime = T0
 
 
 @dataclass
@@ -44,8 +45,11 @@ class FakeJobSource:
         status: str | None,
         message: str | None = None,
         at: datetime = T0,
+        *,
+        created: datetime = T0,
     ) -> None:
-        self.projects.setdefault(project, {})[job] = FakeJob(status, message, at)
+        """Set a job's state; another ``created`` is the job deleted and re-created."""
+        self.projects.setdefault(project, {})[job] = FakeJob(status, message, at, "1", created)
 
     def list_projects(self) -> list[Project]:
         self.calls.append("ListProjects")
@@ -79,13 +83,14 @@ class FakeJobSource:
             "ProjectName": key.project,
             "ModelVersion": job.model_version,
             "LastUpdatedTimestamp": int(job.updated.timestamp()),
+            "CreationTimestamp": int(job.created.timestamp()),
         }
         if job.status is not None:
             document["Status"] = job.status
         if job.message is not None:
             document["StatusMessage"] = job.message
         return JobDescription(
-            key, job.status, job.message, job.model_version, T0, job.updated, document
+            key, job.status, job.message, job.model_version, job.created, job.updated, document
         )
 
     def describes(self) -> list[str]:
@@ -143,6 +148,7 @@ class InMemorySnapshotStore:
             change.description.last_updated if change.description else None,
             change.project_arn,
             removed=change.change_type is ChangeType.REMOVED,
+            created=change.created,
         )
         if change.announce:
             self.outbox[change.event_id] = (change, set(self.channels))

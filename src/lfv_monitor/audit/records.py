@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 from lfv_monitor.audit.models import ChangeRecord, JobStateRecord
 from lfv_monitor.table.codec import from_epoch
 from lfv_monitor.table.layout import parse_key_time
-from lfv_monitor.table.parsing import MalformedItemError, guarded, observed_time
+from lfv_monitor.table.parsing import (
+    MalformedItemError,
+    created_time,
+    guarded,
+    observed_time,
+    stored_of,
+)
 
 
 def change_record(item: dict[str, Any]) -> ChangeRecord:
@@ -33,6 +39,7 @@ def change_record(item: dict[str, Any]) -> ChangeRecord:
         observer=item.get("observer", "lfv-monitor"),
         event_id=item["event_id"],
         project_arn=item.get("project_arn"),
+        created_at=created_time(item),
     )
 
 
@@ -49,6 +56,8 @@ def state_record(item: dict[str, Any]) -> JobStateRecord:
         last_updated=from_epoch(item.get("last_updated")),
         project_arn=item.get("project_arn"),
         last_event_id=item.get("last_event_id"),
+        created_at=created_time(item),
+        removed=stored_of(item).removed,
     )
 
 

@@ -56,13 +56,14 @@ def render_jobs(items: list[Any], out: TextIO, *, title: str) -> None:
     from lfv_monitor.commands.audit_common import console, short, when
 
     table = Table(title=title, title_justify="left")
-    for column in ("project", "job", "status", "since (UTC)", "v", "message"):
+    for column in ("project", "job", "created (UTC)", "status", "since (UTC)", "v", "message"):
         table.add_column(column, overflow="fold" if column == "message" else "ellipsis")
     for s in items:
         table.add_row(
             s.project,
             s.job,
-            s.status or "-",
+            when(s.created_at),
+            (s.status or "-") if not s.removed else f"gone ({s.status or '-'})",
             when(s.observed_at),
             str(s.version),
             short(s.status_message) + (" [cut]" if s.status_message_truncated else ""),

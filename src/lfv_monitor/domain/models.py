@@ -123,6 +123,13 @@ class StoredJob:
     removed: bool = False
     #: Set when ``status`` was stored shortened or cleaned: the digest of the full text.
     status_digest: str | None = None
+    #: The recorded incarnation's CreationTimestamp (None: unknown, recorded before it was kept).
+    created: datetime | None = None
+
+    def same_incarnation(self, created: datetime | None) -> bool:
+        """Is a job created at ``created`` the one recorded here?  A job is identified by
+        project, name and CreationTimestamp; when either side does not know it, it is."""
+        return self.created is None or created is None or created == self.created
 
     def same_message(self, message: str | None) -> bool:
         """Is ``message`` the StatusMessage recorded here (even if stored shortened)?"""
@@ -159,6 +166,7 @@ class Change:
     description: JobDescription | None = None  # None for REMOVED
     observer: str = "lfv-monitor"  # who recorded it: the function name, or "cli@host"
     correlation_id: str | None = None  # the cycle that recorded it (the schedule's execution id)
+    created: datetime | None = None  # the incarnation's CreationTimestamp (None: unknown)
 
     @property
     def announce(self) -> bool:

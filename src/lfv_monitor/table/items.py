@@ -7,7 +7,7 @@ keeps the full description through ``documents``, within DynamoDB's item limit.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, is_terminal
@@ -47,6 +47,7 @@ def history_item(change: Change, retention: timedelta | None) -> dict[str, Any]:
         "previous_status_message": previous_message,
         "skipped_states": list(change.skipped_states) or None,
         "observed_at": observed,
+        "created_at": _key_time(change.created),
         "observer": change.observer,
         "project_arn": change.project_arn,
         "expires_at": int((change.observed_at + retention).timestamp()) if retention else None,
@@ -83,8 +84,13 @@ def state_item(change: Change) -> dict[str, Any]:
         "last_updated": epoch(description.last_updated) if description else None,
         "project_arn": change.project_arn,
         "observed_at": layout.key_time(change.observed_at),
+        "created_at": _key_time(change.created),
         "last_event_id": change.event_id,
     }
+
+
+def _key_time(ts: datetime | None) -> str | None:
+    return None if ts is None else layout.key_time(ts)
 
 
 def rebuilt_state_item(key: JobKey, version: int, latest: Change | None) -> dict[str, Any]:

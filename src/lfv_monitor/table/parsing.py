@@ -114,7 +114,18 @@ def _stored(item: dict[str, Any]) -> StoredJob:
         status_message_digest=text(item, "status_message_digest"),
         removed=_removed(item, status),
         status_digest=text(item, "status_digest"),
+        created=created_time(item),
     )
+
+
+def created_time(item: dict[str, Any]) -> datetime | None:
+    """The incarnation's CreationTimestamp (absent on items written before it was kept)."""
+    if item.get("created_at") is None:
+        return None
+    created = layout.parse_key_time(item["created_at"])
+    if created is None:
+        raise MalformedItemError(f"created_at {item['created_at']!r} is not a key time")
+    return created
 
 
 def _removed(item: dict[str, Any], status: str | None) -> bool:
@@ -179,6 +190,7 @@ def _change(item: dict[str, Any]) -> Change:
         project_arn=text(item, "project_arn"),
         description=description,
         observer=text(item, "observer") or "lfv-monitor",
+        created=created_time(item),
     )
 
 
