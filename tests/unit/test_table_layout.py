@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,6 +14,8 @@ from lfv_monitor.domain.changes import detect_change
 from lfv_monitor.domain.models import JobDescription, JobKey, message_digest
 from lfv_monitor.table import documents, items, layout, parsing, text
 from lfv_monitor.table.codec import plain, to_item
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 instants = st.datetimes(
     min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
@@ -72,3 +77,47 @@ def test_a_stored_text_is_valid_and_bounded_and_its_digest_set_when_it_differs(v
 def test_a_description_always_fits_the_budget_it_is_given(document: dict[str, str]) -> None:
     attributes = documents.document_attributes(document, budget=2048)
     assert documents.item_size(to_item(attributes)) <= 2048
+
+
+def test_every_item_of_a_change_with_megabyte_texts_stays_under_400_kb() -> None:
+    # Given a change whose Status, StatusMessage and previous texts are a million characters
+    huge = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1_000_000))
+    key = JobKey("p" * 255, "j" * 64)
+    description = JobDescription(key, huge, huge, document={"Status": huge, "StatusMessage": huge})
+    change = detect_change(None, description, observed_at=T0, baseline=False)
+    assert change is not None
+    change = replace(change, previous_status=huge, previous_status_message=huge)
+    # Then the history, state and outbox items are all within DynamoDB's limit
+    built = [
+        items.history_item(change, timedelta(days=30)),
+        items.state_item(change),
+        items.outbox_item(change, "events", timedelta(seconds=60)),
+    ]
+    assert all(documents.item_size(to_item(i)) <= documents.DYNAMODB_ITEM_BYTES for i in built)
+    assert built[0]["description_truncated"] and built[0]["status_digest"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"Nested": functools.reduce(lambda inner, _: {"a": inner}, range(3000), {})},
+        {"Weird": float("nan"), "Also": float("inf")},
+        {"Lone": "\udc80", "Controls": "\x00\x1b"},
+    ],
+    ids=["nested 3000 deep", "NaN and infinity", "surrogates and controls"],
+)
+def test_an_odd_description_never_stops_a_history_item_from_being_built(
+    document: dict[str, object],
+) -> None:
+    key = JobKey("p", "j")
+    description = JobDescription(key, "RUNNING", None, document=document)
+    change = detect_change(None, description, observed_at=T0, baseline=False)
+    assert change is not None
+    item = to_item(items.history_item(change, None))
+    assert documents.item_size(item) <= documents.DYNAMODB_ITEM_BYTES
+
+
+def test_a_description_nested_deeper_than_dynamodb_allows_is_stored_compressed() -> None:
+    deep = functools.reduce(lambda inner, _: {"a": inner}, range(40), {})
+    assert "description_gz" in documents.document_attributes(deep, budget=100_000)
+    assert "description" in documents.document_attributes({"a": {"b": 1}}, budget=100_000)

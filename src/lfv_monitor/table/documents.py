@@ -24,6 +24,8 @@ DYNAMODB_ITEM_BYTES = 400 * 1024
 ITEM_BUDGET = 380 * 1024
 #: A document whose JSON is at most this long, with valid text only, is kept as a map.
 INLINE_DOCUMENT_LIMIT = 64 * 1024
+#: DynamoDB nests maps and lists at most 32 levels deep; a deeper document is stored compressed.
+MAX_NESTING = 30
 #: Text bounds tried, in order, when the compressed document does not fit.
 CUT_BOUNDS = (128 * 1024, 16 * 1024, 2048, 256)
 
@@ -67,14 +69,22 @@ def _cut(value: Any, bound: int) -> Any:
     return value
 
 
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests maps and lists, counting no further than ``limit + 1``."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(v, limit - 1) for v in children), default=0)
+
+
 def _inline(document: dict[str, Any], text: str, budget: int) -> dict[str, Any] | None:
-    if len(text) > INLINE_DOCUMENT_LIMIT:
+    if len(text) > INLINE_DOCUMENT_LIMIT or _depth(document, MAX_NESTING) > MAX_NESTING:
         return None
     try:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
         attributes = {"description": to_dynamo(document)}
         size = item_size(to_item(attributes))
-    except (UnicodeEncodeError, TypeError, ValueError):  # lone surrogates, NaN, ...
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):  # surrogates, NaN, ...
         return None
     return attributes if size <= budget else None
 
