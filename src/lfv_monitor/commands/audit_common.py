@@ -162,6 +162,7 @@ def render_changes(items: list[Any], out: TextIO, *, title: str, with_job: bool 
         table.add_column("project")
         table.add_column("job")
     table.add_column("v", justify="right")
+    table.add_column("job created (UTC)", no_wrap=True)  # the incarnation
     table.add_column("change")
     table.add_column("status")
     table.add_column("message", overflow="fold")
@@ -175,6 +176,7 @@ def render_changes(items: list[Any], out: TextIO, *, title: str, with_job: bool 
             row += [c.project, c.job]
         row += [
             str(c.version),
+            when(c.created_at),
             c.change_type,
             status,
             short(c.status_message) + (" [cut]" if c.status_message_truncated else ""),

@@ -57,13 +57,15 @@ def render_jobs(items: list[Any], out: TextIO, *, title: str) -> None:
     from lfv_monitor.commands.safe_output import printable
 
     table = Table(title=printable(title), title_justify="left")
-    for column in ("project", "job", "status", "since (UTC)", "v", "message"):
+    for column in ("project", "job", "created (UTC)", "status", "since (UTC)", "v", "message"):
         table.add_column(column, overflow="fold" if column == "message" else "ellipsis")
     for s in items:
+        status = printable(s.status or "-")
         table.add_row(
             printable(s.project),
             printable(s.job),
-            printable(s.status or "-"),
+            when(s.created_at),
+            status if not s.removed else f"gone ({status})",
             when(s.observed_at),
             str(s.version),
             short(s.status_message) + (" [cut]" if s.status_message_truncated else ""),
