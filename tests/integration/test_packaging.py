@@ -15,7 +15,7 @@ from scripts.package_function import build_package
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.lambda_context import scheduled_event
-from lfv_workbench.local.cfn_yaml import load_template
+from lfv_workbench.local.template import load_template
 from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 from tests.support.lambda_package import BuiltPackage, invoke_packaged
 from tests.support.table import create_monitor_table

@@ -178,7 +178,7 @@ def test_a_variable_no_output_names_is_refused_with_the_variable_and_the_functio
 
 
 def test_function_environment_evaluates_template_conditions() -> None:
-    from lfv_workbench.local.stack import _static_value
+    from lfv_workbench.local.template import static_value
 
     conditions = {
         "HasTrail": {"Fn::Equals": [{"Ref": "Trail"}, "ENABLED"]},
@@ -187,7 +187,7 @@ def test_function_environment_evaluates_template_conditions() -> None:
     value = {"Fn::If": ["HasTrail", {"Ref": "Periods"}, 1]}
     on = {"Trail": "ENABLED", "Periods": "10"}
     off = {"Trail": "DISABLED", "Periods": "10"}
-    assert _static_value(value, on, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == "10"
-    assert _static_value(value, off, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == 1
+    assert static_value(value, on, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == "10"
+    assert static_value(value, off, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == 1
     negated = {"Fn::If": ["NoTrail", "a", "b"]}
-    assert _static_value(negated, off, {}, where="X", conditions=conditions) == "a"
+    assert static_value(negated, off, {}, where="X", conditions=conditions) == "a"
