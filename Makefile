@@ -113,7 +113,7 @@ bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make te
 SEED   ?= 1
 CYCLES ?= 500
 soak: $(STAMP) ## Seeded fault soak (SEED=1 CYCLES=500); CI runs 50 cycles in `make integration`
-	$(BIN)/python -m lfv_workbench.testing.soak --seed $(SEED) --cycles $(CYCLES)
+	$(BIN)/python -m lfv_workbench.soak --seed $(SEED) --cycles $(CYCLES)
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
