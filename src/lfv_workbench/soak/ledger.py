@@ -237,7 +237,8 @@ def _lags(
             account.late.append(f"{channel} {name} after {clean} clean cycles")
 
 
-def ledger(  # noqa: PLR0917
+def ledger(
+    *,
     seed: int,
     state: dict[str, Any],
     deletions: Mapping[tuple[str, str], float],

@@ -132,18 +132,26 @@ def run_soak(config: SoakConfig) -> SoakResult:
                 stack = SoakStack(moto_url)
                 env.update(TABLE_NAME=stack.table, TOPIC_ARN=stack.topic_arn)
                 with patched_environ(env):
-                    soak = _Soak(config, rng, control, proxy, stack, env, log_dir)
+                    soak = _Soak(
+                        config=config,
+                        rng=rng,
+                        control=control,
+                        proxy=proxy,
+                        stack=stack,
+                        env=env,
+                        log_dir=log_dir,
+                    )
                     soak.run(plan_kinds(rng, config))
                     state = control.state()
                     return ledger(
-                        config.seed,
-                        state,
-                        deletions(scenario),
-                        soak.records,
-                        soak.deliveries,
-                        soak.faults + soak.injected(state),
-                        soak.monitor.cycle.store,
-                        wall_start,
+                        seed=config.seed,
+                        state=state,
+                        deletions=deletions(scenario),
+                        records=soak.records,
+                        deliveries=soak.deliveries,
+                        faults=soak.faults + soak.injected(state),
+                        store=soak.monitor.cycle.store,
+                        wall_start=wall_start,
                     )
         finally:
             proxy.stop()
@@ -155,8 +163,9 @@ def run_soak(config: SoakConfig) -> SoakResult:
 class _Soak:
     """The running soak: the warm monitor on the simulator's virtual time, the cycles so far."""
 
-    def __init__(  # noqa: PLR0917
+    def __init__(
         self,
+        *,
         config: SoakConfig,
         rng: random.Random,
         control: Any,
