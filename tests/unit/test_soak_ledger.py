@@ -12,7 +12,7 @@ import pytest
 
 from lfv_workbench.oracle import JobTruth, Step
 from lfv_workbench.simulator import ScenarioWarning, parse_scenario
-from lfv_workbench.soak.ledger import SoakResult, expected_history
+from lfv_workbench.soak.ledger import SoakResult, expected_history, loses_response
 from lfv_workbench.soak.plan import MAX_DEGRADED_RUN, MIN_STATE_CYCLES, SoakConfig, plan_kinds
 from lfv_workbench.soak.scenario import make_scenario
 
@@ -111,3 +111,13 @@ def test_only_duplicates_after_a_crash_or_a_lost_response_are_allowed() -> None:
     overlap = result(duplicates=[{"cause": "overlap"}, {"cause": "crash"}])
     assert not overlap.ok
     assert "1 duplicates not after an injected crash" in overlap.render()
+
+
+def test_a_publish_delayed_past_the_timeout_before_forwarding_counts_as_a_lost_response() -> None:
+    # the proxy still forwards the late request: the service acts, the client has retried
+    assert loses_response("delay_before", "sns")
+    assert loses_response("delay_after", "events")
+    assert loses_response("reset_after", "sns")
+    # a reset before forwarding never reaches the service; DynamoDB writes are not deliveries
+    assert not loses_response("reset_before", "sns")
+    assert not loses_response("delay_before", "dynamodb")

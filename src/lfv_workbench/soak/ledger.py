@@ -114,6 +114,17 @@ class SoakResult:
         return "\n".join(lines)
 
 
+#: The proxy's faults after which a publish may have been acted on by the service while its
+#: client saw no answer and retried: a reset after forwarding, or a delay past the client's read
+#: timeout, after forwarding or before it (the proxy still forwards the late request).
+LOST_RESPONSE_FAULTS = frozenset({"reset_after", "delay_after", "delay_before"})
+
+
+def loses_response(fault: str, service: str) -> bool:
+    """Whether ``fault`` (the proxy's label) on ``service`` may duplicate a delivery."""
+    return fault in LOST_RESPONSE_FAULTS and service in ("events", "sns")
+
+
 def expected_history(truth: JobTruth, times: Iterable[float]) -> list[State]:
     """The states ``truth``'s history must hold after cycles at ``times``."""
     return [(seen.status, seen.message) for seen in observed_states(truth, times)]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lfv_workbench.local.emulated import create_monitor_table, patched_environ
-from lfv_workbench.soak.ledger import CHANNELS, CycleRecord, SoakResult, ledger
+from lfv_workbench.soak.ledger import CHANNELS, CycleRecord, SoakResult, ledger, loses_response
 from lfv_workbench.soak.plan import (
     MAX_CONSECUTIVE_FAULTS,
     FaultPlanner,
@@ -194,7 +194,7 @@ class _Soak:
         proxy.on_fault = self._on_fault
 
     def _on_fault(self, kind: str, service: str, operation: str) -> None:
-        if self.current and kind in ("reset_after", "delay_after") and service in ("events", "sns"):
+        if self.current and loses_response(kind, service):
             self.current.lost_response = True
 
     def run(self, kinds: list[str]) -> None:
