@@ -16,8 +16,9 @@ from rich.console import Console
 
 from lfv_monitor.commands.safe_output import csv_cell, json_text, one_line, printable
 from lfv_monitor.domain.models import Change, ChangeType, JobKey
-from lfv_workbench.commands.demo import LiveView, PlainView
-from lfv_workbench.local.demo import CycleOutcome
+from lfv_workbench.demo.accounting import CycleOutcome
+from lfv_workbench.demo.live import LiveView
+from lfv_workbench.demo.views import PlainView
 
 #: What a hostile status message may hold: an ANSI clear-screen and colour, a carriage return
 #: that rewrites the line, a right-to-left override, a C1 CSI, DEL, a lone surrogate.
