@@ -516,7 +516,7 @@ def test_the_schedule_sends_the_documented_event_with_its_execution_id() -> None
     import json
     from pathlib import Path
 
-    from lfv_workbench.local.cfn_yaml import load_template
+    from lfv_workbench.local.template import load_template
 
     template = load_template(Path(__file__).parents[2] / "template.yaml")
     schedule = template["Resources"]["PollerFunction"]["Properties"]["Events"]["Poll"]
@@ -529,7 +529,7 @@ def test_the_schedule_sends_the_documented_event_with_its_execution_id() -> None
 def test_cloudtrail_discovery_targets_the_poller_and_can_be_turned_off() -> None:
     from pathlib import Path
 
-    from lfv_workbench.local.cfn_yaml import load_template
+    from lfv_workbench.local.template import load_template
 
     template = load_template(Path(__file__).parents[2] / "template.yaml")
     rule = template["Resources"]["JobStartedRule"]

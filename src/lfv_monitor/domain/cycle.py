@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from lfv_monitor.domain.changes import detect_change, listing_differs, needs_describe, removal
+from lfv_monitor.domain.changes import detect_changes, listing_differs, needs_describe, removal
 from lfv_monitor.domain.errors import (
     AccessDeniedError,
     MonitorError,
@@ -450,9 +450,8 @@ class PollCycle:
             with run.lock:
                 report.jobs_described += 1
             if stored is not None and not stored.removed:
-                self._record(
-                    run, removal(stored, observed_at=self.clock(), reason=REMOVED_REASON), stored
-                )
+                gone = removal(stored, observed_at=self.clock(), reason=REMOVED_REASON)
+                self._record(run, gone, stored.version)
             return
         except MonitorError as exc:
             with run.lock:
@@ -460,28 +459,33 @@ class PollCycle:
             return
         with run.lock:
             report.jobs_described += 1
-        change = detect_change(
+        changes = detect_changes(
             stored,
             description,
             observed_at=self.clock(),
             baseline=report.baseline,
             project_arn=arns.get(key.project),
         )
-        if change is not None:
-            self._record(run, change, stored)
-        elif stored is not None and description.last_updated != stored.last_updated:
+        # A re-created job: the old incarnation's REMOVED, then the new one's DISCOVERED.
+        expected = stored.version if stored else None
+        for change in changes:
+            if not self._record(run, change, expected):
+                break
+            expected = change.version
+        if not changes and stored is not None and description.last_updated != stored.last_updated:
             self.store.refresh(stored, description.last_updated)
 
-    def _record(self, run: _Run, change: Change, stored: StoredJob | None) -> None:
+    def _record(self, run: _Run, change: Change, expected: int | None) -> bool:
+        """Record ``change`` if the stored version is still ``expected``; False if it lost."""
         change = replace(change, observer=self.observer, correlation_id=self._correlation_id)
-        if not self.store.record(change, stored.version if stored else None):
+        if not self.store.record(change, expected):
             with run.lock:
                 run.report.lost_races += 1
             log.info(
                 "change already recorded by another invocation",
                 extra={"project": change.key.project, "job": change.key.job},
             )
-            return
+            return False
         with run.lock:
             run.report.recorded.append(change)
             if change.announce:
@@ -500,6 +504,7 @@ class PollCycle:
                 "version": change.version,
             },
         )
+        return True
 
     def _flush(self, run: _Run) -> None:
         with run.lock:

@@ -81,6 +81,11 @@ class SnapshotStore(Protocol):
         """Remove ``channel`` from these outbox entries (and an entry once it has none)."""
         ...
 
+    def take_poisoned(self) -> int:
+        """The number of stored items set aside as malformed since the last call (the cycle
+        adds it to ``report.poison_items``).  Reads never raise for a malformed item."""
+        ...
+
 
 class ChangePublisher(Protocol):
     """One delivery channel (EventBridge or SNS).  ``channel`` names it in the outbox."""
