@@ -9,6 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
+from lfv_monitor.bootstrap import build_dispatcher
+from lfv_monitor.handlers.dispatch import lambda_handler
+from lfv_monitor.lambda_context import LocalContext, scheduled_event
 from lfv_workbench.local.stack import StackDeployError, StackOutputs, deploy_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -286,3 +289,29 @@ def test_without_targets_nothing_of_the_multi_target_mode_is_deployed(
     names = {a["AlarmName"] for a in alarms}
     assert "lfv-monitor-NoHealthyCycleAlarm" in names
     assert not any("Target" in name or "Dispatch" in name for name in names)
+
+
+def test_the_dispatcher_with_the_deployed_environment_queues_each_static_target(
+    aws_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack deployed with two static targets (no OU: nothing to list)
+    parameters = {"Targets": "123456789012:us-east-1,111111111111:eu-west-1"}
+    stack = deploy_stack(aws_endpoint, TEMPLATE, parameters, stack_name="lfv-fan")
+    for name, value in stack.function_environment("DispatcherFunction").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
+    # When one scheduled period is dispatched with that environment
+    summary = lambda_handler(scheduled_event(), LocalContext(), service=build_dispatcher())
+    # Then each target has one message in the encrypted FIFO queue, in its own group
+    assert (summary["dispatched"], summary["failures"]) == (2, [])
+    sqs = _client("sqs", aws_endpoint)
+    received = sqs.receive_message(
+        QueueUrl=stack.as_dict()["TargetQueueUrl"],
+        MaxNumberOfMessages=10,
+        AttributeNames=["MessageGroupId"],
+    )["Messages"]
+    bodies = {m["Attributes"]["MessageGroupId"]: json.loads(m["Body"]) for m in received}
+    assert bodies["123456789012:us-east-1"]["roleArn"] is None
+    assert bodies["111111111111:eu-west-1"]["roleArn"] == (
+        "arn:aws:iam::111111111111:role/lfv-monitor-reader"
+    )
