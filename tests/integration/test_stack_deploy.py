@@ -266,8 +266,20 @@ def test_with_targets_the_dispatcher_fills_a_fifo_queue_the_poller_reads(
         "lfv-org-UnhealthyTargetsAlarm",
         "lfv-org-DispatchFailuresAlarm",
         "lfv-org-NothingDispatchedAlarm",
+        "lfv-org-TargetProjectFailureStreakAlarm",
+        "lfv-org-TargetPoisonItemsAlarm",
+        "lfv-org-TargetPublishFailuresAlarm",
+        "lfv-org-TargetThrottlesAlarm",
     } <= names
-    assert "lfv-org-NoHealthyCycleAlarm" not in names
+    # (the service-only ones would never see a metric: every poll metric has a target)
+    assert (
+        not {
+            "lfv-org-NoHealthyCycleAlarm",
+            "lfv-org-ProjectFailureStreakAlarm",
+            "lfv-org-ThrottlesAlarm",
+        }
+        & names
+    )
     (health,) = cloudwatch.describe_alarms(AlarmNames=["lfv-org-UnhealthyTargetsAlarm"])[
         "MetricAlarms"
     ]
