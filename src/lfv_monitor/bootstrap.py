@@ -20,7 +20,8 @@ from lfv_monitor.adapters.organizations import OrganizationsDirectory
 from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.adapters.sqs import SqsTargetQueue
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
-from lfv_monitor.config import DispatchSettings, Settings
+from lfv_monitor.config import Settings
+from lfv_monitor.dispatch_config import DispatchSettings
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
 from lfv_monitor.domain.dispatch import Dispatcher, MemberRoles
 from lfv_monitor.domain.errors import ConfigurationError

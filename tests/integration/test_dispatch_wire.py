@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from lfv_monitor.bootstrap import build_dispatcher
-from lfv_monitor.config import DispatchSettings
+from lfv_monitor.dispatch_config import DispatchSettings
 from lfv_monitor.domain.dispatch import period_number
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lfv_monitor.config import DispatchSettings
+from lfv_monitor.dispatch_config import DispatchSettings
 from lfv_monitor.domain.dispatch import Dispatcher, MemberRoles, period_number
 from lfv_monitor.domain.errors import AccessDeniedError, ConfigurationError
 from lfv_monitor.domain.targets import parse_targets
