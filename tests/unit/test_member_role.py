@@ -105,3 +105,9 @@ def test_the_monitors_poller_may_assume_only_roles_of_that_name() -> None:
     ]
     assert monitor.resources["PollerTargetPolicy"]["Condition"] == "IsMultiTarget"
     assert not rules.Evaluated(rules.load_template()).exists("PollerTargetPolicy")
+
+
+def test_cfn_lint_finds_nothing_in_it() -> None:
+    from cfnlint.api import lint_file
+
+    assert [str(match) for match in lint_file(rules.MEMBER_ROLE_PATH)] == []
