@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import signal
@@ -123,13 +124,17 @@ def run_up(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _stop)
+    # stdout carries the JSON line only: whatever the emulators print goes to stderr.
+    answer = sys.stdout
     try:
         try:
-            info = stack.start()
+            with contextlib.redirect_stdout(sys.stderr):
+                info = stack.start()
         except (LocalStackError, StackDeployError) as exc:
             print(f"lfv-monitor local up: {exc}", file=sys.stderr)
             return 1
-        print(json.dumps({**info.as_dict(), "scenario": scenario_path}), flush=True)
+        print(json.dumps({**info.as_dict(), "scenario": scenario_path}), file=answer, flush=True)
+        sys.stdout = sys.stderr
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in info.env().items())
         print(
             "\nThe local stack is up (Ctrl-C stops it). In another shell:\n"
@@ -149,5 +154,8 @@ def run_up(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        stack.stop()
+        try:
+            stack.stop()
+        finally:
+            sys.stdout = answer
     return 0
