@@ -75,7 +75,8 @@ def register(subparsers: Any) -> None:
         "--template",
         metavar="FILE",
         type=Path,
-        help="the SAM template (default: ./template.yaml, else the source checkout's)",
+        help="the SAM template (default: the one installed with lfv-monitor, else the source "
+        "checkout's)",
     )
     up.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
     up.set_defaults(func=run_up)

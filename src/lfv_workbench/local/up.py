@@ -20,11 +20,10 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from lfv_workbench.local.stack import StackOutputs, deploy_stack
 from lfv_workbench.simulator import Scenario, SimulatorControl, SimulatorServer
 
 DEFAULT_HOST = "127.0.0.1"
@@ -39,6 +38,10 @@ NOTIFICATIONS_QUEUE = "lfv-local-notifications"
 CAPTURE_RULE = "lfv-local-capture-all"
 #: Matches every event on the bus (every event has an account).
 CATCH_ALL_PATTERN = {"account": [{"exists": True}]}
+
+
+if TYPE_CHECKING:  # the deployment needs the `local` extra (PyYAML, aws-sam-translator)
+    from lfv_workbench.local.stack import StackOutputs
 
 
 class LocalStackError(Exception):
@@ -56,18 +59,17 @@ def is_loopback(host: str) -> bool:
 
 
 def default_template_path() -> Path:
-    """``template.yaml`` in the current directory, else the one of this source checkout."""
-    candidates = [
-        Path.cwd() / "template.yaml",
-        Path(__file__).resolve().parents[3] / "template.yaml",
-    ]
+    """The template.yaml shipped in the wheel (setup.py copies it), else the source checkout's:
+    the same file whatever the current directory."""
+    here = Path(__file__).resolve()
+    candidates = [here.parent / "packaged" / "template.yaml", here.parents[3] / "template.yaml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise LocalStackError(
         "template.yaml not found (looked in "
         + ", ".join(str(c) for c in candidates)
-        + "); run from the repository or pass its path"
+        + "); reinstall lfv-monitor or pass the template's path"
     )
 
 
@@ -159,6 +161,8 @@ class LocalStack:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalStackInfo:
         from moto.server import ThreadedMotoServer
+
+        from lfv_workbench.local.stack import deploy_stack
 
         template = self.template or default_template_path()
         _check_port_free(self.host, self.aws_port, "AWS emulator (moto)")
