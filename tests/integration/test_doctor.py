@@ -5,6 +5,7 @@ settings (which moto 5.2.5 does not serve), a canned endpoint on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,17 @@ TEMPLATE = {
         "ScheduleName": {"Value": f"{STACK}-poll"},
     },
 }
+
+
+@pytest.fixture(autouse=True)
+def _sdk_variables_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor's flags set the SDK's variables for the whole process, as the CLI means them to;
+    each test gets them back as they were (a leaked AWS_PROFILE breaks later tests)."""
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        original = os.environ.get(name)
+        monkeypatch.setenv(name, original or "")
+        if original is None:
+            monkeypatch.delenv(name)
 
 
 class AccountSettings:

@@ -55,7 +55,12 @@ def _cli(*args: str) -> list[str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`local up` on free ports with a frozen clock, and a few poll cycles of the demo scenario."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    # Module-scoped: set up before the per-test AWS settings, so it drops what could point away.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_ENDPOINT_URL") and k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+    }
     process = subprocess.Popen(
         [
             *_cli("local", "up", "--aws-port", "0", "--simulator-port", "0", "--api-port", "0"),
