@@ -123,6 +123,8 @@ def test_without_extras_the_product_commands_work_and_the_workbench_names_its_ex
         }.items()
         for output in ("table", "json", "csv")
     }
+    emulated = ["--region", "us-east-1", "--endpoint-url", audited_history.endpoint]
+    doctor = [_run(cli, "doctor", *emulated, *o, cwd=elsewhere) for o in ([], ["--json"])]
     workbench = [_run(cli, *c, cwd=elsewhere) for c in (["demo"], ["local", "up"])]
 
     # Then help and every output format work without rich/moto/yaml errors
@@ -137,6 +139,10 @@ def test_without_extras_the_product_commands_work_and_the_workbench_names_its_ex
             assert list(csv.DictReader(io.StringIO(done.stdout))), command
         else:
             assert "record" in done.stdout.splitlines()[-1], command
+    # doctor reports each check (the emulated account has no CloudTrail trail: exit 1)
+    assert [d.returncode for d in doctor] == [1, 1], doctor[0].stderr
+    assert "✔ lookout-for-vision" in doctor[0].stdout and "✘ cloudtrail" in doctor[0].stdout
+    assert json.loads(doctor[1].stdout)["ok"] is False
     # and the workbench's commands say, in one line, which extra to install (exit 2)
     for done in workbench:
         assert done.returncode == 2
