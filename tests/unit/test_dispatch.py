@@ -14,6 +14,7 @@ from lfv_monitor.domain.errors import AccessDeniedError, ConfigurationError
 from lfv_monitor.domain.targets import parse_targets
 from lfv_monitor.handlers.dispatch import lambda_handler, scheduled_time
 from lfv_monitor.lambda_context import LocalContext
+from lfv_monitor.observability import metrics
 from tests.fakes import FakeOrganization, FakeTargetQueue
 
 MONITOR = "123456789012"
@@ -107,6 +108,8 @@ def test_the_handler_dispatches_the_scheduled_period_and_emits_its_health(
 ) -> None:
     # (`lfv-monitor poll` turns metrics off in its process; a test before this one may have run it)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    # and no metric left over by an earlier invocation (Powertools keeps them process-wide)
+    metrics.clear_metrics()
     queue = FakeTargetQueue(refuse={"111111111111:eu-west-1"})
     event = {"id": "e-1", "time": "2026-11-30T12:00:00Z", "detail-type": "Scheduled Event"}
     summary = lambda_handler(event, LocalContext(), service=dispatcher(queue=queue))
