@@ -1,0 +1,170 @@
+"""One invocation's state and the per-project and per-job steps the scan and the watch share:
+list a project's jobs, describe a job, record its change.  Every failure of a single project or
+job is counted in the report and the others go on; only an unreachable service or a failing
+store ends the invocation (the caller's guard reports it)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from lfv_monitor.domain.changes import detect_change, removal
+from lfv_monitor.domain.cycle.report import CycleReport
+from lfv_monitor.domain.errors import (
+    AccessDeniedError,
+    MonitorError,
+    ResourceNotFoundError,
+    ServiceUnreachableError,
+    ThrottledError,
+)
+from lfv_monitor.domain.models import Change, ChangeType, JobKey, JobSummary, Project, StoredJob
+from lfv_monitor.domain.ports import JobSource, SnapshotStore
+
+log = logging.getLogger("lfv_monitor.cycle")
+
+#: The StatusMessage recorded for a job the service no longer knows.
+REMOVED_REASON = "Lookout for Vision answered ResourceNotFound: the job or its project was deleted."
+
+
+class Invocation:
+    """The state of one invocation, shared by the lister and the describe worker."""
+
+    def __init__(
+        self,
+        source: JobSource,
+        store: SnapshotStore,
+        *,
+        clock: Callable[[], datetime],
+        observer: str,
+        correlation_id: str | None,
+        report: CycleReport,
+        out_of_time: Callable[[], bool],
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.clock = clock
+        self.observer = observer
+        self.correlation_id = correlation_id
+        self.report = report
+        self.out_of_time = out_of_time
+        self.lock = threading.Lock()
+        self.undelivered: list[Change] = []
+        self.skipped: set[str] = set()  # projects with a describe the deadline cut off
+
+    # -- listing -------------------------------------------------------------------------
+    def list_projects(self) -> list[Project]:
+        try:
+            projects = self.source.list_projects()
+        except ServiceUnreachableError:
+            raise
+        except MonitorError as exc:
+            self.count_error(exc, project=None, job=None)
+            self.report.listing_complete = False
+            return []
+        self.report.projects_seen = len(projects)
+        return projects
+
+    def list_jobs(self, project: Project) -> list[JobSummary] | None:
+        try:
+            return self.source.list_jobs(project.name)
+        except ServiceUnreachableError:
+            raise
+        except ResourceNotFoundError:
+            # Deleted between ListProjects and ListModelPackagingJobs: its tracked in-progress
+            # jobs are described and recorded as removed.
+            log.info("project disappeared while listing", extra={"project": project.name})
+            return []
+        except MonitorError as exc:
+            self.count_error(exc, project=project.name, job=None)
+            self.report.listing_complete = False
+            return None
+
+    # -- one job -------------------------------------------------------------------------
+    def check_job(
+        self, key: JobKey, stored: StoredJob | None, arns: Mapping[str, str | None]
+    ) -> None:
+        """Describe one job and record what changed (a removal when the service forgot it)."""
+        if self.out_of_time():
+            with self.lock:
+                self.skipped.add(key.project)
+            return
+        try:
+            description = self.source.describe_job(key)
+        except ServiceUnreachableError:
+            raise
+        except ResourceNotFoundError:
+            self._count_described()
+            if stored is not None and not stored.removed:
+                self.record(
+                    removal(stored, observed_at=self.clock(), reason=REMOVED_REASON), stored
+                )
+            return
+        except MonitorError as exc:
+            with self.lock:
+                self.count_error(exc, project=key.project, job=key.job)
+            return
+        self._count_described()
+        change = detect_change(
+            stored,
+            description,
+            observed_at=self.clock(),
+            baseline=self.report.baseline,
+            project_arn=arns.get(key.project),
+        )
+        if change is not None:
+            self.record(change, stored)
+        elif stored is not None and description.last_updated != stored.last_updated:
+            self.store.refresh(stored, description.last_updated)
+
+    def _count_described(self) -> None:
+        with self.lock:
+            self.report.jobs_described += 1
+
+    def record(self, change: Change, stored: StoredJob | None) -> None:
+        change = replace(change, observer=self.observer, correlation_id=self.correlation_id)
+        if not self.store.record(change, stored.version if stored else None):
+            with self.lock:
+                self.report.lost_races += 1
+            log.info(
+                "change already recorded by another invocation",
+                extra={"project": change.key.project, "job": change.key.job},
+            )
+            return
+        with self.lock:
+            self.report.recorded.append(change)
+            if change.announce:
+                self.undelivered.append(change)
+        level = logging.DEBUG if change.change_type is ChangeType.BASELINE else logging.INFO
+        log.log(
+            level,
+            "job changed",
+            extra={
+                "project": change.key.project,
+                "job": change.key.job,
+                "change_type": change.change_type.value,
+                "status": change.status,
+                "previous_status": change.previous_status,
+                "event_id": change.event_id,
+                "version": change.version,
+            },
+        )
+
+    def take_undelivered(self) -> list[Change]:
+        with self.lock:
+            changes, self.undelivered = self.undelivered, []
+        return changes
+
+    def count_error(self, exc: MonitorError, *, project: str | None, job: str | None) -> None:
+        kind = {
+            AccessDeniedError: "AccessDenied",
+            ThrottledError: "Throttled",
+            ResourceNotFoundError: "NotFound",
+        }.get(type(exc), "SourceError")
+        self.report.errors[kind] += 1
+        log.warning(
+            "Lookout for Vision call failed; other jobs go on",
+            extra={"error": kind, "project": project, "job": job, "reason": str(exc)},
+        )
