@@ -14,6 +14,7 @@ from lfv_monitor.domain.models import (
     JobKey,
     JobSummary,
     Project,
+    ProjectRecord,
     StoredJob,
     is_terminal,
 )
@@ -104,8 +105,10 @@ class InMemorySnapshotStore:
     leases: dict[tuple[str, str], datetime] = field(default_factory=dict)
     lease: float = 60.0
     channels: tuple[str, ...] = ("events", "sns")
+    projects: dict[str, ProjectRecord] = field(default_factory=dict)
     writes: int = 0
     batch_reads: int = 0
+    poisoned: int = 0  # items "set aside as malformed", reported once by take_poisoned
 
     def is_initialized(self) -> bool:
         return self.initialized_at is not None
@@ -119,6 +122,20 @@ class InMemorySnapshotStore:
     def save_baseline_cursor(self, project: str) -> None:
         self.writes += 1
         self.cursor = project
+
+    def project_records(self) -> dict[str, ProjectRecord]:
+        return dict(self.projects)
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        self.writes += 1
+        if record.empty:
+            self.projects.pop(record.name, None)
+        else:
+            self.projects[record.name] = record
+
+    def take_poisoned(self) -> int:
+        taken, self.poisoned = self.poisoned, 0
+        return taken
 
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         self.batch_reads += (len(keys) + 99) // 100

@@ -268,7 +268,7 @@ def test_two_retrying_invocations_claim_each_entry_once(world: World) -> None:
     assert len(world.events.published) == 1 and len(world.sns.published) == 1
 
 
-def test_a_store_failure_ends_the_cycle_without_losing_what_was_recorded(world: World) -> None:
+def test_a_failed_write_is_retried_next_cycle_and_does_not_stop_the_others(world: World) -> None:
     from lfv_monitor.domain.errors import StoreError
 
     world.source.set("widgets", "a", "RUNNING")
@@ -287,10 +287,24 @@ def test_a_store_failure_ends_the_cycle_without_losing_what_was_recorded(world: 
 
     world.store.record = record_then_fail  # type: ignore[method-assign]
     report = world.run()
-    # the invocation ends with a clear outcome, and the change it recorded is announced
-    assert report.store_failed and not report.succeeded
-    assert report.errors["StoreError"] == 1
+    # Then the cycle says the store failed, and the change it could record is announced
+    assert report.health == "store" and not report.succeeded
+    assert report.write_failures == 1 and report.errors["StoreError"] == 1
     assert [c.key.job for c in world.events.published] == ["a"]
+    # And the next cycle records the one that failed
     world.store.record = record  # type: ignore[method-assign]
-    world.run()
+    assert world.run().health == "healthy"
     assert sorted(c.key.job for c in world.events.published) == ["a", "b"]
+
+
+def test_a_store_that_cannot_be_read_ends_the_cycle_with_health_store(world: World) -> None:
+    from lfv_monitor.domain.errors import StoreError
+
+    world.source.set("widgets", "a", "RUNNING")
+
+    def missing_table() -> bool:
+        raise StoreError("DynamoDB get_item on lfv failed: ResourceNotFoundException")
+
+    world.store.is_initialized = missing_table  # type: ignore[method-assign]
+    report = world.run()
+    assert report.store_failed and report.health == "store" and not report.succeeded

@@ -25,6 +25,7 @@ from lfv_monitor.domain.models import (
     ChangeType,
     JobDescription,
     JobKey,
+    ProjectRecord,
     StoredJob,
     is_terminal,
     message_digest,
@@ -114,6 +115,7 @@ class DynamoDBSnapshotStore:
         self.retention = timedelta(days=retention_days) if retention_days else None
         self.channels = tuple(channels)
         self.lease = outbox_lease_seconds
+        self._poisoned = 0
 
     # -- baseline ------------------------------------------------------------------------
     def is_initialized(self) -> bool:
@@ -148,6 +150,41 @@ class DynamoDBSnapshotStore:
             "put_item",
             TableName=self.table,
             Item=_item({"pk": "META", "sk": "BASELINE_CURSOR", "project": project}),
+        )
+
+    def take_poisoned(self) -> int:
+        """Malformed items set aside since the last call (none are yet: the quarantine of
+        malformed items is added to this adapter separately)."""
+        taken, self._poisoned = self._poisoned, 0
+        return taken
+
+    # -- per-project records (pk PROJECT, sk the project's name) ----------------------------
+    def project_records(self) -> dict[str, ProjectRecord]:
+        records: dict[str, ProjectRecord] = {}
+        for item in self._query(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues=_item({":p": "PROJECT"}),
+            ConsistentRead=True,
+        ):
+            name = item.get("sk")
+            if isinstance(name, str):
+                records[name] = ProjectRecord(
+                    name,
+                    baseline_pending=bool(item.get("baseline_pending", False)),
+                    failures=int(item.get("failures", 0)),
+                )
+        return records
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        key = {"pk": "PROJECT", "sk": record.name}
+        if record.empty:
+            self._call("delete_item", TableName=self.table, Key=_item(key))
+            return
+        values = {**key, "type": "PROJECT", "failures": record.failures}
+        self._call(
+            "put_item",
+            TableName=self.table,
+            Item=_item({**values, "baseline_pending": record.baseline_pending}),
         )
 
     # -- reads ---------------------------------------------------------------------------

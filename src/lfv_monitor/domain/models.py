@@ -154,3 +154,20 @@ class Change:
     @property
     def is_terminal(self) -> bool:
         return is_terminal(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """What the monitor remembers about one project across invocations.  Only projects with
+    something to remember have one, so an idle fleet writes nothing."""
+
+    name: str
+    #: The project could not be scanned during the first scan: its jobs, once it becomes
+    #: readable, are recorded silently as BASELINE (not announced as DISCOVERED).
+    baseline_pending: bool = False
+    #: Consecutive cycles in which listing this project failed.
+    failures: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.baseline_pending and self.failures == 0

@@ -10,7 +10,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from lfv_monitor.domain.models import Change, JobDescription, JobKey, JobSummary, Project, StoredJob
+from lfv_monitor.domain.models import (
+    Change,
+    JobDescription,
+    JobKey,
+    JobSummary,
+    Project,
+    ProjectRecord,
+    StoredJob,
+)
 
 
 class JobSource(Protocol):
@@ -42,6 +50,19 @@ class SnapshotStore(Protocol):
         ...
 
     def save_baseline_cursor(self, project: str) -> None: ...
+
+    def project_records(self) -> dict[str, ProjectRecord]:
+        """Every project the monitor remembers something about (a pending baseline, a failure
+        streak), by name; projects without a record are simply absent."""
+        ...
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        """Write ``record``; an empty record (``record.empty``) deletes the project's record."""
+        ...
+
+    def take_poisoned(self) -> int:
+        """The number of stored items set aside as malformed since the last call."""
+        ...
 
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         """Current-state items of ``keys`` (absent keys are simply missing), read in batches."""

@@ -18,6 +18,7 @@ from lfv_monitor.domain.errors import (
     MonitorError,
     ResourceNotFoundError,
     ServiceUnreachableError,
+    StoreError,
     ThrottledError,
 )
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, JobSummary, Project, StoredJob
@@ -53,6 +54,8 @@ class Invocation:
         self.lock = threading.Lock()
         self.undelivered: list[Change] = []
         self.skipped: set[str] = set()  # projects with a describe the deadline cut off
+        self.skipped_jobs = 0  # describes the deadline cut off
+        self.write_failed: set[str] = set()  # projects with a job whose write failed
 
     # -- listing -------------------------------------------------------------------------
     def list_projects(self) -> list[Project]:
@@ -61,8 +64,7 @@ class Invocation:
         except ServiceUnreachableError:
             raise
         except MonitorError as exc:
-            self.count_error(exc, project=None, job=None)
-            self.report.listing_complete = False
+            self._listing_failed(exc, project=None)
             return []
         self.report.projects_seen = len(projects)
         return projects
@@ -78,19 +80,55 @@ class Invocation:
             log.info("project disappeared while listing", extra={"project": project.name})
             return []
         except MonitorError as exc:
-            self.count_error(exc, project=project.name, job=None)
-            self.report.listing_complete = False
+            self._listing_failed(exc, project=project.name)
             return None
+
+    def _listing_failed(self, exc: MonitorError, *, project: str | None) -> None:
+        with self.lock:
+            self.count_error(exc, project=project, job=None)
+            self.report.listing_complete = False
+            if isinstance(exc, AccessDeniedError):
+                self.report.listing_denied += 1
 
     # -- one job -------------------------------------------------------------------------
     def check_job(
-        self, key: JobKey, stored: StoredJob | None, arns: Mapping[str, str | None]
+        self,
+        key: JobKey,
+        stored: StoredJob | None,
+        arns: Mapping[str, str | None],
+        *,
+        baseline: bool | None = None,
     ) -> None:
-        """Describe one job and record what changed (a removal when the service forgot it)."""
+        """Describe one job and record what changed (a removal when the service forgot it).
+
+        ``baseline``: a job never recorded is recorded silently (its project's first scan);
+        by default, when the whole cycle is the first scan.  A write that fails is counted and
+        left for the next cycle; the other jobs go on.
+        """
         if self.out_of_time():
             with self.lock:
                 self.skipped.add(key.project)
+                self.skipped_jobs += 1
             return
+        try:
+            self._check(key, stored, arns, self.report.baseline if baseline is None else baseline)
+        except StoreError as exc:
+            with self.lock:
+                self.report.write_failures += 1
+                self.report.errors["StoreError"] += 1
+                self.write_failed.add(key.project)
+            log.error(
+                "writing a job's change failed; retried next cycle, other jobs go on",
+                extra={"project": key.project, "job": key.job, "reason": str(exc)},
+            )
+
+    def _check(
+        self,
+        key: JobKey,
+        stored: StoredJob | None,
+        arns: Mapping[str, str | None],
+        baseline: bool,
+    ) -> None:
         try:
             description = self.source.describe_job(key)
         except ServiceUnreachableError:
@@ -111,7 +149,7 @@ class Invocation:
             stored,
             description,
             observed_at=self.clock(),
-            baseline=self.report.baseline,
+            baseline=baseline,
             project_arn=arns.get(key.project),
         )
         if change is not None:

@@ -126,12 +126,18 @@ class PollCycle:
             out_of_time=out_of_time,
         )
 
+    def _count_poisoned(self, report: CycleReport) -> Callable[[], None]:
+        def count() -> None:
+            report.poison_items += self.store.take_poisoned()
+
+        return count
+
     def _guarded(self, inv: Invocation, work: Callable[[], None]) -> None:
         """Run ``work``; end early, with one clear log line and the report saying why, when
         Lookout for Vision cannot be reached or DynamoDB fails past its retries. Every write is
         one transaction, so nothing is half-written; whatever was recorded is announced."""
         report = inv.report
-        for step in (work, lambda: flush(inv, self.publishers)):
+        for step in (work, lambda: flush(inv, self.publishers), self._count_poisoned(report)):
             try:
                 step()
             except ServiceUnreachableError as exc:

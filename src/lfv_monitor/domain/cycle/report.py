@@ -47,19 +47,77 @@ class CycleReport:
     errors: Counter[str] = field(default_factory=Counter)
     throttles: int = 0
     duration_seconds: float = 0.0
+    #: Set when the settings were invalid and no cycle ran (the message names the variable).
+    config_error: str | None = None
+    #: Listings denied this cycle (the account's ListProjects, or a project's jobs).
+    listing_denied: int = 0
+    #: Jobs whose change could not be written this cycle (retried next cycle).
+    write_failures: int = 0
+    #: The first scan was cut by the deadline before it covered every project.
+    baseline_cut: bool = False
+    poison_items: int = 0
+    coverage_percent: float = 100.0
+    backlog: int = 0
+    oldest_check_age_seconds: float = 0.0
+    project_failure_streak: int = 0
 
     @property
     def announced(self) -> list[Change]:
         return [c for c in self.recorded if c.announce]
 
     @property
+    def health(self) -> str:
+        """One verdict, the most serious first: ``config``, ``unreachable``, ``store`` (the table
+        could not be read or written), ``denied`` (the account or a project could not be
+        listed), ``deadline`` (the first scan was cut short), ``partial`` (some projects or jobs
+        failed, were set aside as malformed, or were left for the next cycle) or ``healthy``."""
+        verdicts = (
+            ("config", self.config_error is not None),
+            ("unreachable", self.unreachable),
+            ("store", self.store_failed or self.write_failures > 0),
+            ("denied", self.listing_denied > 0),
+            ("deadline", self.baseline_cut),
+            ("partial", self._partial()),
+        )
+        return next((name for name, applies in verdicts if applies), "healthy")
+
+    def _partial(self) -> bool:
+        return (
+            bool(+self.errors)
+            or self.poison_items > 0
+            or self.backlog > 0
+            or not self.listing_complete
+            or self.coverage_percent < 100.0
+        )
+
+    def reason(self) -> str:
+        """Why the cycle is not healthy, in one line (empty when it is)."""
+        health = self.health
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(self.errors.items()))
+        reasons = {
+            "healthy": "",
+            "config": f"bad configuration: {self.config_error}",
+            "unreachable": "Lookout for Vision could not be reached; the cycle ended early",
+            "store": f"the table could not be read or written ({self.write_failures} job writes "
+            "failed; the rest is retried next cycle)",
+            "denied": f"{self.listing_denied} listing(s) denied (the account or a project)",
+            "deadline": f"the first scan was cut by the deadline; {self.backlog} left for the "
+            "next cycle",
+            "partial": f"coverage {self.coverage_percent:.1f}%, backlog {self.backlog}, "
+            f"poison items {self.poison_items}, errors: {errors or 'none'}",
+        }
+        text = f"{health}: {reasons[health]}" if health != "healthy" else ""
+        return " ".join(text.split())
+
+    @property
     def succeeded(self) -> bool:
-        """The cycle ran: it reached the service and the store (errors on single jobs do not
-        count)."""
-        return not (self.unreachable or self.store_failed)
+        """True only for a healthy cycle: it saw everything it had to see."""
+        return self.health == "healthy"
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "health": self.health,
+            "succeeded": self.succeeded,
             "baseline": self.baseline,
             "unreachable": self.unreachable,
             "storeFailed": self.store_failed,
@@ -79,6 +137,13 @@ class CycleReport:
             "publishFailures": dict(self.publish_failures),
             "errors": dict(self.errors),
             "throttles": self.throttles,
+            "writeFailures": self.write_failures,
+            "poisonItems": self.poison_items,
+            "coveragePercent": round(self.coverage_percent, 2),
+            "backlog": self.backlog,
+            "oldestCheckAgeSeconds": round(self.oldest_check_age_seconds, 3),
+            "projectFailureStreak": self.project_failure_streak,
+            "configError": self.config_error,
             "durationSeconds": round(self.duration_seconds, 3),
         }
 
