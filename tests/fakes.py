@@ -15,6 +15,7 @@ from lfv_monitor.domain.models import (
     JobSummary,
     Project,
     ProjectRecord,
+    Rotation,
     StoredJob,
     is_terminal,
 )
@@ -108,6 +109,7 @@ class InMemorySnapshotStore:
     projects: dict[str, ProjectRecord] = field(default_factory=dict)
     writes: int = 0
     batch_reads: int = 0
+    rotation_record: Rotation = field(default_factory=Rotation)
     poisoned: int = 0  # items "set aside as malformed", reported once by take_poisoned
 
     def is_initialized(self) -> bool:
@@ -132,6 +134,13 @@ class InMemorySnapshotStore:
             self.projects.pop(record.name, None)
         else:
             self.projects[record.name] = record
+
+    def rotation(self) -> Rotation:
+        return self.rotation_record
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        self.writes += 1
+        self.rotation_record = rotation
 
     def take_poisoned(self) -> int:
         taken, self.poisoned = self.poisoned, 0

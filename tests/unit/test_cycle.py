@@ -45,13 +45,17 @@ def test_first_cycle_records_a_baseline_and_announces_nothing(world: World) -> N
     assert world.store.is_initialized()
 
 
-def test_idle_cycle_describes_only_jobs_in_progress_and_writes_nothing(world: World) -> None:
+def test_idle_cycle_lists_jobs_in_progress_describes_nothing_and_writes_nothing(
+    world: World,
+) -> None:
     world.source.set("widgets", "done", "SUCCEEDED", "ok")
     world.source.set("widgets", "busy", "RUNNING", "compiling")
     world.run()
     writes = world.store.writes
     report = world.run()
-    assert world.source.describes() == ["widgets/busy"]
+    # the list already says the job in progress has not moved: no describe is spent on it
+    assert "ListModelPackagingJobs widgets" in world.source.calls
+    assert world.source.describes() == []
     assert report.recorded == [] and world.store.writes == writes
     assert world.events.calls == 0
 
@@ -130,7 +134,10 @@ def test_unknown_status_is_kept_and_treated_as_in_progress(world: World) -> None
     (change,) = world.run().recorded
     assert change.status == "PAUSED" and not change.is_terminal
     world.run()
-    assert world.source.describes() == ["widgets/cam"]
+    assert world.source.calls == ["ListProjects", "ListModelPackagingJobs widgets"]
+    world.source.set("widgets", "cam", "SUCCEEDED")
+    (change,) = world.run().recorded
+    assert (change.previous_status, change.status) == ("PAUSED", "SUCCEEDED")
 
 
 def test_missing_fields_do_not_crash(world: World) -> None:
@@ -204,12 +211,15 @@ def test_deadline_stops_starting_work_and_the_rest_comes_next_cycle(world: World
     world.run()
     for i in range(5):
         world.source.set("widgets", f"j{i}", "SUCCEEDED")
-    budget = iter([100, 100, 5] + [5] * 20)
-    report = world.run(remaining=lambda: next(budget), margin_seconds=10)
+    # Given time for about four calls before the margin (each call costs one second)
+    world.source.calls.clear()
+    report = world.cycle.run(lambda: 14 - len(world.source.calls), margin_seconds=10)
     assert report.deadline_reached
     assert 0 < len(report.recorded) < 5
+    assert report.backlog == 5 - len(report.recorded) and report.health == "partial"
     report2 = world.run()
     assert len(report.recorded) + len(report2.recorded) == 5
+    assert report2.health == "healthy" and report2.backlog == 0
 
 
 def test_an_overlapping_invocation_does_not_republish_fresh_changes(world: World) -> None:

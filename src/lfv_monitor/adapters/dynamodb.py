@@ -26,6 +26,7 @@ from lfv_monitor.domain.models import (
     JobDescription,
     JobKey,
     ProjectRecord,
+    Rotation,
     StoredJob,
     is_terminal,
     message_digest,
@@ -157,6 +158,38 @@ class DynamoDBSnapshotStore:
         malformed items is added to this adapter separately)."""
         taken, self._poisoned = self._poisoned, 0
         return taken
+
+    # -- the scan's fair order (META/ROTATION) -------------------------------------------
+    def rotation(self) -> Rotation:
+        response = self._call(
+            "get_item",
+            TableName=self.table,
+            Key=_item({"pk": "META", "sk": "ROTATION"}),
+            ConsistentRead=True,
+        )
+        item = _plain(response.get("Item") or {})
+        owed = item.get("owed") or []
+        cursor = item.get("active_cursor")
+        since = item.get("backlog_since")
+        return Rotation(
+            owed=tuple(str(name) for name in owed),
+            active_cursor=cursor if isinstance(cursor, str) else None,
+            backlog_since=_from_iso(since) if isinstance(since, str) else None,
+        )
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        key = {"pk": "META", "sk": "ROTATION"}
+        if rotation == Rotation():
+            self._call("delete_item", TableName=self.table, Key=_item(key))
+            return
+        values = {
+            **key,
+            "type": "META",
+            "owed": list(rotation.owed) or None,
+            "active_cursor": rotation.active_cursor,
+            "backlog_since": iso(rotation.backlog_since) if rotation.backlog_since else None,
+        }
+        self._call("put_item", TableName=self.table, Item=_item(values))
 
     # -- per-project records (pk PROJECT, sk the project's name) ----------------------------
     def project_records(self) -> dict[str, ProjectRecord]:

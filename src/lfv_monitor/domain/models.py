@@ -171,3 +171,16 @@ class ProjectRecord:
     @property
     def empty(self) -> bool:
         return not self.baseline_pending and self.failures == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """Where the scan's fair order stands across invocations; written only when a cycle leaves
+    checks for the next one (under load), so a cycle that checks everything writes nothing."""
+
+    #: Projects whose listing was due but not reached, oldest first: listed first next cycle.
+    owed: tuple[str, ...] = ()
+    #: The first project with jobs in progress that was not checked: next cycle starts there.
+    active_cursor: str | None = None
+    #: When the oldest unchecked work became due (None: nothing is left over).
+    backlog_since: datetime | None = None

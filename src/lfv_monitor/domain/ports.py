@@ -17,6 +17,7 @@ from lfv_monitor.domain.models import (
     JobSummary,
     Project,
     ProjectRecord,
+    Rotation,
     StoredJob,
 )
 
@@ -58,6 +59,14 @@ class SnapshotStore(Protocol):
 
     def save_project_record(self, record: ProjectRecord) -> None:
         """Write ``record``; an empty record (``record.empty``) deletes the project's record."""
+        ...
+
+    def rotation(self) -> Rotation:
+        """The scan's place in its fair order (an empty ``Rotation`` when none is stored)."""
+        ...
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        """Remember the scan's place; an empty ``Rotation()`` deletes the record."""
         ...
 
     def take_poisoned(self) -> int:

@@ -73,6 +73,8 @@ class PollCycle:
             return report.deadline_reached
 
         inv = self._invocation(report, out_of_time, correlation_id)
+        if remaining is not None:
+            inv.time_left = lambda: remaining() - policy.margin_seconds
 
         def work() -> None:
             retry_outbox(inv, self.publishers)
@@ -124,6 +126,7 @@ class PollCycle:
             correlation_id=correlation_id,
             report=report,
             out_of_time=out_of_time,
+            monotonic=self._monotonic,
         )
 
     def _count_poisoned(self, report: CycleReport) -> Callable[[], None]:

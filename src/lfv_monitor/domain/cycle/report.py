@@ -22,6 +22,7 @@ class CyclePolicy:
     list_budget: int | None = None  # at most this many projects listed per cycle (None: all)
     full_scan_periods: int = 1  # spread one full scan over this many periods
     watch_interval: float = 0.0  # seconds between watch rounds (0: no watching)
+    rate_per_second: float | None = None  # calls per second per operation (None: unpaced)
 
 
 @dataclass
