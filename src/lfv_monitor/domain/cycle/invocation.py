@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -45,7 +44,6 @@ class Invocation:
         report: CycleReport,
         out_of_time: Callable[[], bool],
         time_left: Callable[[], float | None] = lambda: None,
-        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -54,9 +52,8 @@ class Invocation:
         self.correlation_id = correlation_id
         self.report = report
         self.out_of_time = out_of_time
-        #: Seconds left before the margin (None: no deadline), and the invocation's clock.
+        #: Seconds left before the margin (None: no deadline).
         self.time_left = time_left
-        self.monotonic = monotonic or time.monotonic
         self.lock = threading.Lock()
         self.undelivered: list[Change] = []
         self.skipped: set[str] = set()  # projects with a describe the deadline cut off

@@ -126,7 +126,6 @@ class PollCycle:
             correlation_id=correlation_id,
             report=report,
             out_of_time=out_of_time,
-            monotonic=self._monotonic,
         )
 
     def _count_poisoned(self, report: CycleReport) -> Callable[[], None]:

@@ -1,9 +1,9 @@
 """The scan's two workers, side by side, each on its own operation's quota, never waiting on
 each other: the lister (the calling thread) works through the projects due, oldest first; the
-describer (one thread) describes the jobs the lists flagged, oldest change first, and, when it
-has nothing flagged, and the lister cannot reach the end of its queue before the deadline, takes
-the projects just past the lister's reach that hold few jobs in progress, and describes those
-jobs instead.
+describer (one thread) describes the jobs the lists flagged, oldest change first.  When the
+lister cannot reach the end of its queue before the deadline at the configured rate, the
+describer also takes the projects just past the lister's reach that hold few jobs in progress,
+and describes those jobs after the flagged ones.
 
 A listed job is flagged when the store does not hold it, or its listed Status, StatusMessage or
 LastUpdatedTimestamp moved; a job the store holds in progress is flagged when it vanished from
@@ -69,9 +69,8 @@ class Workers:
         self.first_scan = first_scan
         self.outcome = Outcome()
         self.queue: deque[Project] = deque()
-        self.flagged: list[
-            tuple[int, datetime, int, JobKey]
-        ] = []  # a heap: flagged, then taken over; oldest change first
+        # A heap: what the lists flagged (0) before what was taken over (1); oldest change first.
+        self.flagged: list[tuple[int, datetime, int, JobKey]] = []
         self.flagged_keys: set[JobKey] = set()
         self.listed: dict[JobKey, JobSummary] = {}
         self.waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
@@ -80,8 +79,6 @@ class Workers:
         self.in_flight = 0
         self.failure: BaseException | None = None
         self.seq = itertools.count()
-        self.list_seconds = 0.0  # the lister's time per call so far
-        self.list_calls = 0
 
     # -- the whole scan ------------------------------------------------------------------
     def run(self, order: list[Project]) -> Outcome:
@@ -135,11 +132,7 @@ class Workers:
                 project = self.queue.popleft()
             if project.name in self.first_scan and self.inv.report.baseline:
                 self._wait_for_describer()
-            started = self.inv.monotonic()
-            jobs = self.inv.list_jobs(project)
-            self.list_calls += 1
-            self.list_seconds += self.inv.monotonic() - started
-            self._listed(project, jobs)
+            self._listed(project, self.inv.list_jobs(project))
         self._resolve()
 
     def _wait_for_describer(self) -> None:
