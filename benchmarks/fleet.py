@@ -362,9 +362,27 @@ def _is_change(fleet: Fleet, key: tuple[str, str], t: float, snapshot: Stored | 
     return snapshot.status != current.status or snapshot.message != current.message
 
 
+def _capacity(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> float:
+    """Checks one period can spend on jobs in progress: both operations' calls in the seconds
+    usable after ListProjects, less the rotation's slice."""
+    return 2 * rate * (usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate) - slice_size
+
+
 def in_progress_bound(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> int:
     """docs/architecture.md's bound: every job in progress is checked at least every
     ``ceil(N / (2 r T - s)) + 1`` periods (N jobs in progress, r the rate per operation, T the
     seconds usable after ListProjects, s the rotation's slice)."""
-    capacity = 2 * rate * (usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate) - slice_size
+    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
     return math.ceil(spec.active / max(1.0, capacity)) + 1
+
+
+def project_bound(
+    spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int, periods: int
+) -> int:
+    """docs/architecture.md's bound: every project is listed within
+    ``max(periods per full scan, 2 ceil(B / (2 r T - s))) + 1`` periods (B projects holding
+    jobs in progress; under load the describer checks some of them instead of the lister,
+    from alternating ends of the rotation)."""
+    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
+    busy = min(spec.projects, spec.active)
+    return max(periods, 2 * math.ceil(busy / max(1.0, capacity))) + 1

@@ -130,7 +130,8 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| fleet | settings | in progress | P1 worst per operation (List/Describe) "
         "| longest job gap / bound (periods) | longest project gap / bound (periods) "
-        "| terminal states missed | new jobs late / never | P3 worst | P5 peak RSS MB |",
+        "| terminal states missed (catch-up cycles) | new jobs late / never | P3 worst "
+        "| P5 peak RSS MB |",
         "|" + "---|" * 10,
     ]
     for r in results:
@@ -149,6 +150,7 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
             f"| {f['longest_job_gap_periods']} / {f['job_gap_bound_periods']} "
             f"| {f['longest_project_gap_periods']} / {f['project_gap_bound_periods']} "
             f"(over {f['cycles_observed']} cycles) | {f['terminal_states_missed']} "
+            f"({f['catch_up_cycles']}) "
             f"| {f['new_jobs_announced_late']} / {f['new_jobs_never_recorded']} "
             f"| {_fmt(r['summary']['p3_worst'])} | {_fmt(r.get('p5', {}).get('peak_rss_mb'))} |"
         )

@@ -174,3 +174,25 @@ def test_listing_never_waits_behind_a_describe_backlog() -> None:
     # Then every project was listed while the describer worked through its backlog
     assert source.listed_now == {f"p{p:02d}" for p in range(11)}
     assert report.jobs_described >= 19 and report.backlog > 0 and report.health == "partial"
+
+
+def test_projects_the_describer_takes_over_are_listed_too_within_two_periods() -> None:
+    # Given exactly as many projects with a job in progress as both workers can check in one
+    # period (19 list calls after ListProjects, 19 describes)
+    source = TimedSource(rate=1.0)
+    for p in range(38):
+        source.set(f"p{p:02d}", "busy", "RUNNING")
+    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0))
+    tick(cycle, clock, source, 10_000)
+    last_listed = {f"p{p:02d}": 0 for p in range(38)}
+    gaps = []
+    for period in range(1, 9):
+        report = tick(cycle, clock, source, 20)
+        # Then every job in progress is checked every period (listed or described)
+        assert source.checked >= {JobKey(f"p{p:02d}", "busy") for p in range(38)}
+        assert report.backlog == 0 and report.health == "healthy"
+        for name in source.listed_now:
+            gaps.append(period - last_listed[name])
+            last_listed[name] = period
+    # And every project is listed at least every other period, not always described instead
+    assert max(gaps + [9 - t for t in last_listed.values()]) <= 2

@@ -49,7 +49,11 @@ def scan(inv: Invocation, policy: CyclePolicy) -> None:
         )
         first_scan = pending
     arns = {p.name: p.arn for p in projects}
-    outcome = Workers(inv, arns, active, first_scan, policy.rate_per_second).run(order)
+    # Under load the describer takes over some projects with jobs in progress; on odd periods
+    # it takes them from the front of the rotation, so that every one of them is listed too.
+    odd = int(inv.clock().timestamp() // policy.period_seconds) % 2 == 1
+    workers = Workers(inv, arns, active, first_scan, policy.rate_per_second)
+    outcome = workers.run(order, busy_first=odd)
     report.projects_listed = len(outcome.listed)
     if not all(outcome.reached(p.name) for p in order):
         report.listing_complete = False
@@ -109,8 +113,9 @@ def _carry(
     active: dict[JobKey, StoredJob],
     outcome: Outcome,
 ) -> None:
-    """Write what the deadline left (owed projects, the cursor over projects with jobs in
-    progress, since when), only when it differs from what is stored."""
+    """Write what the deadline left (the projects owed, the first project with jobs in
+    progress that neither worker checked, since when), only when it differs from what is
+    stored: a cycle that checks everything writes nothing."""
     busy = {key.project for key in active}
     left = [p.name for p in order if not outcome.reached(p.name)]
     owed = tuple(name for name in left if name not in busy)

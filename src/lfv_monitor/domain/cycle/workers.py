@@ -81,9 +81,9 @@ class Workers:
         self.seq = itertools.count()
 
     # -- the whole scan ------------------------------------------------------------------
-    def run(self, order: list[Project]) -> Outcome:
+    def run(self, order: list[Project], *, busy_first: bool = False) -> Outcome:
         self.queue.extend(order)
-        self._share()
+        self._share(busy_first=busy_first)
         describer = threading.Thread(target=self._describer, name="describe", daemon=True)
         describer.start()
         try:
@@ -99,29 +99,33 @@ class Workers:
         self.outcome.due_jobs = len(self.flagged_keys)
         return self.outcome
 
-    def _share(self) -> None:
+    def _share(self, *, busy_first: bool) -> None:
         """When the lister cannot list every project due before the deadline (at the
-        configured rate), the describer takes the projects just past the lister's reach that
-        hold few jobs in progress, as many as it can check: both quotas are spent, the stalest
-        work first, and what neither reaches is the freshest (carried to the next cycle)."""
+        configured rate), the describer takes projects that hold few jobs in progress, as many
+        as it can check, so both quotas check jobs in progress: those just past the lister's
+        reach, or (``busy_first``, every other period) the first ones of the rotation, so that
+        a project the describer took is listed the next time."""
         left = self.inv.time_left()
         if left is None or not self.rate or self.inv.report.baseline:
             return
         reach = int(left * self.rate)
-        budget = reach
-        kept = list(self.queue)[:reach]
-        for project in list(self.queue)[reach:]:
+        queue = list(self.queue)
+        if len(queue) <= reach:
+            return
+        start = reach
+        if busy_first:
+            start = next((i for i, p in enumerate(queue) if p.name in self.active_by_project), 0)
+        budget, taken = reach, set[str]()
+        for project in queue[start:]:
             active = self.active_by_project.get(project.name, [])
-            if (
-                active
-                and len(active) <= min(STEAL_MAX_JOBS, budget)
-                and (project.name not in self.first_scan)
-            ):
+            if len(queue) - len(taken) <= reach:
+                break
+            small = bool(active) and len(active) <= min(STEAL_MAX_JOBS, budget)
+            if small and project.name not in self.first_scan:
                 self._take_over(project)
+                taken.add(project.name)
                 budget -= len(active)
-            else:
-                kept.append(project)
-        self.queue = deque(kept)
+        self.queue = deque(p for p in queue if p.name not in taken)
 
     # -- the lister ----------------------------------------------------------------------
     def _lister(self) -> None:
