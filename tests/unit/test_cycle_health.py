@@ -15,6 +15,7 @@ from lfv_monitor.domain.errors import AccessDeniedError, StoreError, ThrottledEr
 from lfv_monitor.domain.models import ChangeType, JobKey
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
+from lfv_monitor.observability import metrics
 from tests.fakes import FakeClock, FakeJobSource, FakePublisher, InMemorySnapshotStore
 
 
@@ -176,6 +177,9 @@ def test_the_handler_emits_the_verdict_and_its_measures(
     world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    # Given no metric left over by an earlier invocation (Powertools keeps what was added on
+    # its process-wide Metrics object while metrics are disabled)
+    metrics.clear_metrics()
     monitor = Monitor(cycle=world.cycle, settings=SETTINGS)
     world.source.set("ok", "cam", "RUNNING")
     world.source.set("denied", "cam", "RUNNING")
@@ -198,6 +202,7 @@ def test_the_handler_reports_bad_configuration_as_health_config(
     from lfv_monitor import bootstrap
 
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    metrics.clear_metrics()
     monkeypatch.delenv("TABLE_NAME", raising=False)
     monkeypatch.setattr(bootstrap, "_monitor", None)
     summary = lambda_handler(scheduled_event(), LocalContext())  # type: ignore[arg-type]
