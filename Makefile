@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requiremen
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime build-PollerFunction build-JobStartedFunction openapi bench bench-smoke soak
+	package sam lambda-runtime openapi bench bench-smoke soak
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -61,8 +61,9 @@ lint: $(STAMP) ## ruff (lint + format) and mypy --strict on src/
 
 template: cfn-lint sam-validate checkov ## Check template.yaml: cfn-lint, sam validate --lint, checkov
 
-cfn-lint: $(STAMP) ## cfn-lint on template.yaml
-	$(BIN)/cfn-lint template.yaml
+# events/schema-registry.yaml is template.yaml's nested stack (the schema registry).
+cfn-lint: $(STAMP) ## cfn-lint on template.yaml and its nested stack
+	$(BIN)/cfn-lint template.yaml events/schema-registry.yaml
 
 # --lint runs cfn-lint offline; the region is only for the lint's region-specific rules.
 sam-validate: $(SAM_STAMP) ## sam validate --lint (offline, no credentials)
@@ -70,19 +71,27 @@ sam-validate: $(SAM_STAMP) ## sam validate --lint (offline, no credentials)
 
 # Suppressions sit next to the resource they concern (Metadata.checkov.skip, with a comment).
 checkov: $(CHECKOV_STAMP) ## checkov on template.yaml (offline)
-	$(TOOLS)/checkov/bin/checkov --skip-download --quiet --compact --framework cloudformation --file template.yaml
+	$(TOOLS)/checkov/bin/checkov --skip-download --quiet --compact --framework cloudformation --file template.yaml \
+		--file events/schema-registry.yaml
 
 package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) and zip it: build/poller.zip
 	$(BIN)/python scripts/package_function.py --sam $(TOOLS)/sam/bin/sam --zip build/poller.zip
 
-# `sam build` calls this (template.yaml: BuildMethod makefile) from a copy of src/ with
-# ARTIFACTS_DIR set: the poller's package is lfv_monitor without the CLI's commands (the workbench,
-# lfv_workbench, is not copied at all). POSIX sh only: it also runs in
-# `sam build --use-container`.
-build-PollerFunction build-JobStartedFunction:
-	cp -R lfv_monitor "$(ARTIFACTS_DIR)/"
-	cd "$(ARTIFACTS_DIR)/lfv_monitor" && rm -rf commands cli.py
-	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+# `sam build` calls build-<Function> (template.yaml: BuildMethod makefile) from a copy of src/
+# with ARTIFACTS_DIR set. One rule for every function: the package is its handler's import
+# closure within lfv_monitor plus the carried model (lfv_monitor/data/**), nothing else
+# (scripts/build_function.py, standard library only: it also runs in `sam build --use-container`,
+# where the Makefile's folder is mounted too). The handlers are the template's `Handler:` values;
+# tests/integration/test_packaging.py fails if a package is not its handler's closure.
+FUNCTION_HANDLERS := PollerFunction=lfv_monitor.handlers.poll \
+	JobStartedFunction=lfv_monitor.handlers.poll \
+	AuditApiFunction=lfv_monitor.handlers.api
+FUNCTIONS := $(foreach pair,$(FUNCTION_HANDLERS),$(firstword $(subst =, ,$(pair))))
+handler_of = $(word 2,$(subst =, ,$(filter $(1)=%,$(FUNCTION_HANDLERS))))
+
+.PHONY: $(addprefix build-,$(FUNCTIONS))
+$(addprefix build-,$(FUNCTIONS)): build-%:
+	$(PYTHON) "$(ROOT)scripts/build_function.py" $(call handler_of,$*) "$(ARTIFACTS_DIR)"
 
 unit: $(STAMP) ## Unit tests: fast, no network
 	$(BIN)/pytest -q tests/unit
@@ -104,7 +113,7 @@ bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make te
 SEED   ?= 1
 CYCLES ?= 500
 soak: $(STAMP) ## Seeded fault soak (SEED=1 CYCLES=500); CI runs 50 cycles in `make integration`
-	$(BIN)/python -m lfv_workbench.testing.soak --seed $(SEED) --cycles $(CYCLES)
+	$(BIN)/python -m lfv_workbench.soak --seed $(SEED) --cycles $(CYCLES)
 
 clean: ## Remove the venv and caches
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

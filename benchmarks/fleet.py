@@ -1,5 +1,8 @@
 """Generated fleets and their scenarios, plus the oracle that says what a cycle must call.
 
+A job's state at a time and the final statuses come from the expected-states oracle the demo and
+the soak use too (``lfv_workbench.oracle``); the P1 oracle here adds what a cycle must call.
+
 A fleet is ``projects x jobs_per_project`` settled jobs (finished long before the start) plus
 ``active`` in-progress *slots* (1% of the jobs, at least 3).  The measured cycles run at
 ``T = c * period`` (c = 1, 2, ...), in phases (``FleetSpec.kind``):
@@ -23,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lfv_workbench.oracle import step_at
+
 START_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 PAGE_SIZE = 100
-TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,7 @@ class JobPlan:
 
     def state(self, t: float) -> Step | None:
         """The job's state at virtual offset ``t`` (None: it does not exist yet)."""
-        current = None
-        for step in self.steps:
-            if step.at > t:
-                break
-            current = step
-        return current
+        return step_at(self.steps, t)
 
 
 @dataclass

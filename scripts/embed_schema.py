@@ -1,9 +1,10 @@
-"""Copy events/schemas/job-state-change.schema.json into template.yaml's schema resource.
+"""Copy events/schemas/job-state-change.schema.json into the schema registry's template.
 
 CloudFormation has no file include for a string property, so the EventBridge schema registry's
-copy of the event contract lives inline in the template, between the BEGIN/END marker comments.
-Run this after editing the schema file; ``tests/unit/test_template_security.py`` fails while the
-two differ.
+copy of the event contract lives inline in ``events/schema-registry.yaml`` (the nested stack
+template.yaml includes as ``EventSchemas``), between the BEGIN/END marker comments. Run this
+after editing the schema file; ``tests/unit/test_template_security.py`` fails while the two
+differ.
 
     python scripts/embed_schema.py
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "events" / "schemas" / "job-state-change.schema.json"
-TEMPLATE = ROOT / "template.yaml"
+TEMPLATE = ROOT / "events" / "schema-registry.yaml"
 BLOCK = re.compile(
     r"(?P<indent>[ ]*)# BEGIN job-state-change\.schema\.json\n"
     r".*?# END job-state-change\.schema\.json",

@@ -1,15 +1,17 @@
-"""Build the poller's Lambda package as `sam deploy` would upload it, zip it, print its size.
+"""Build a function's Lambda package as `sam deploy` would upload it, zip it, print its size.
 
-1. ``sam build PollerFunction`` with the pinned SAM CLI (``make sam`` installs it in
-   ``.venv-tools/sam``). template.yaml builds the function with ``BuildMethod: makefile``: SAM
-   copies ``CodeUri`` (src/) and runs the Makefile's ``build-PollerFunction`` target, which keeps
-   ``lfv_monitor`` and its data but not the simulator, the local stack or the CLI. No Docker,
+1. ``sam build <Function>`` (default: PollerFunction) with the pinned SAM CLI (``make sam``
+   installs it in ``.venv-tools/sam``). template.yaml builds every function with ``BuildMethod:
+   makefile``: SAM copies ``CodeUri`` (src/) and runs the Makefile's ``build-<Function>`` rule,
+   which copies in the handler's import closure and the carried model, nothing else
+   (``scripts/build_function.py``). No Docker,
    no Python 3.13 and no network: telemetry is off and SAM's weekly version check is pointed at
    a closed port on 127.0.0.1.
 2. Zip the built folder the way ``sam deploy`` does (every file, paths relative to the folder),
    reproducibly: sorted names, fixed timestamps, mode 0644.
 
-    python scripts/package_function.py [--sam PATH] [--build-dir DIR] [--zip FILE]
+    python scripts/package_function.py [--function NAME] [--sam PATH] [--build-dir DIR]
+        [--zip FILE]
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ class Package:
 
     folder: Path
     zip_path: Path
+    function: str
     files: tuple[str, ...]
     zip_bytes: int
     unzipped_bytes: int
 
     def summary(self) -> str:
         return (
-            f"{FUNCTION} package: {self.zip_path} {self.zip_bytes:,} bytes zipped "
+            f"{self.function} package: {self.zip_path} {self.zip_bytes:,} bytes zipped "
             f"({self.unzipped_bytes:,} bytes in {len(self.files)} files)"
         )
 
@@ -92,7 +95,7 @@ def sam_build(
     return folder
 
 
-def zip_folder(folder: Path, zip_path: Path) -> Package:
+def zip_folder(folder: Path, zip_path: Path, function: str = FUNCTION) -> Package:
     """Zip every file under ``folder`` (paths relative to it) into ``zip_path``."""
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     if not files:
@@ -110,21 +113,24 @@ def zip_folder(folder: Path, zip_path: Path) -> Package:
             archive.writestr(info, data)
             names.append(name)
             unzipped += len(data)
-    return Package(folder, zip_path, tuple(names), zip_path.stat().st_size, unzipped)
+    return Package(folder, zip_path, function, tuple(names), zip_path.stat().st_size, unzipped)
 
 
-def build_package(sam: Path, build_dir: Path, zip_path: Path) -> Package:
-    return zip_folder(sam_build(sam, build_dir), zip_path)
+def build_package(
+    sam: Path, build_dir: Path, zip_path: Path, *, function: str = FUNCTION
+) -> Package:
+    return zip_folder(sam_build(sam, build_dir, function=function), zip_path, function)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--function", default=FUNCTION, help="the template's logical id")
     parser.add_argument("--sam", type=Path, default=DEFAULT_SAM, help="the SAM CLI to run")
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR)
     parser.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="where to write the zip")
     args = parser.parse_args(argv)
     try:
-        package = build_package(args.sam, args.build_dir, args.zip)
+        package = build_package(args.sam, args.build_dir, args.zip, function=args.function)
     except PackageError as error:
         print(f"package_function: {error}", file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ class FakeJob:
     message: str | None = None
     updated: datetime = T0
     model_version: str = "1"
+    created: datetime = T0
 
 
 @dataclass
@@ -46,8 +47,11 @@ class FakeJobSource:
         status: str | None,
         message: str | None = None,
         at: datetime = T0,
+        *,
+        created: datetime = T0,
     ) -> None:
-        self.projects.setdefault(project, {})[job] = FakeJob(status, message, at)
+        """Set a job's state; another ``created`` is the job deleted and re-created."""
+        self.projects.setdefault(project, {})[job] = FakeJob(status, message, at, "1", created)
 
     def list_projects(self) -> list[Project]:
         self.calls.append("ListProjects")
@@ -65,7 +69,9 @@ class FakeJobSource:
         if project not in self.projects:
             raise ResourceNotFoundError(f"project {project} not found")
         return [
-            JobSummary(JobKey(project, name), j.status, j.message, j.updated, j.model_version)
+            JobSummary(
+                JobKey(project, name), j.status, j.message, j.updated, j.model_version, j.created
+            )
             for name, j in self.projects[project].items()
         ]
 
@@ -81,13 +87,14 @@ class FakeJobSource:
             "ProjectName": key.project,
             "ModelVersion": job.model_version,
             "LastUpdatedTimestamp": int(job.updated.timestamp()),
+            "CreationTimestamp": int(job.created.timestamp()),
         }
         if job.status is not None:
             document["Status"] = job.status
         if job.message is not None:
             document["StatusMessage"] = job.message
         return JobDescription(
-            key, job.status, job.message, job.model_version, T0, job.updated, document
+            key, job.status, job.message, job.model_version, job.created, job.updated, document
         )
 
     def describes(self) -> list[str]:
@@ -110,7 +117,8 @@ class InMemorySnapshotStore:
     writes: int = 0
     batch_reads: int = 0
     rotation_record: Rotation = field(default_factory=Rotation)
-    poisoned: int = 0  # items "set aside as malformed", reported once by take_poisoned
+    #: Malformed items "found" by reads, as tests set them; ``take_poisoned`` hands them over.
+    poisoned: int = 0
 
     def is_initialized(self) -> bool:
         return self.initialized_at is not None
@@ -142,10 +150,6 @@ class InMemorySnapshotStore:
         self.writes += 1
         self.rotation_record = rotation
 
-    def take_poisoned(self) -> int:
-        taken, self.poisoned = self.poisoned, 0
-        return taken
-
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         self.batch_reads += (len(keys) + 99) // 100
         return {k: self.states[k] for k in keys if k in self.states}
@@ -166,6 +170,8 @@ class InMemorySnapshotStore:
             change.version,
             change.description.last_updated if change.description else None,
             change.project_arn,
+            removed=change.change_type is ChangeType.REMOVED,
+            created=change.created,
         )
         if change.announce:
             self.outbox[change.event_id] = (change, set(self.channels))
@@ -206,6 +212,10 @@ class InMemorySnapshotStore:
                 self.outbox[event_id][1].discard(channel)
                 if not self.outbox[event_id][1]:
                     del self.outbox[event_id]
+
+    def take_poisoned(self) -> int:
+        count, self.poisoned = self.poisoned, 0
+        return count
 
     def all_history(self) -> list[Change]:
         return [c for changes in self.history.values() for c in changes]

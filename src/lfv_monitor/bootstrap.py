@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -14,11 +15,12 @@ from botocore.config import Config
 
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.adapters.eventbridge import EventBridgePublisher
-from lfv_monitor.adapters.lookoutvision import LookoutVisionJobSource
+from lfv_monitor.adapters.lookoutvision import MAX_PAGES, LookoutVisionJobSource
 from lfv_monitor.adapters.sns import SnsNotifier
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher
 
@@ -39,8 +41,22 @@ class Monitor:
     def run(
         self, remaining: RemainingTime | None = None, *, correlation_id: str | None = None
     ) -> CycleReport:
-        """One scheduled cycle (and its watch), as configured."""
-        return self._measured(lambda: self.cycle.run(remaining, correlation_id=correlation_id))
+        """One scheduled cycle (and its watch), as configured.  The source checks the same
+        deadline between the pages of a listing.
+
+        Raises ``ConfigurationError`` when DEADLINE_MARGIN_SECONDS is not below the time the
+        invocation starts with (the function's timeout: only the invocation knows it).
+        """
+        if remaining is not None:
+            self.settings.check_timeout(remaining())
+        if self.source is None or remaining is None:
+            return self._measured(lambda: self.cycle.run(remaining, correlation_id=correlation_id))
+        margin = self.settings.deadline_margin_seconds
+        self.source.out_of_time = lambda: remaining() <= margin
+        try:
+            return self._measured(lambda: self.cycle.run(remaining, correlation_id=correlation_id))
+        finally:
+            self.source.out_of_time = None
 
     def check(self, keys: list[JobKey], *, correlation_id: str | None = None) -> CycleReport:
         """Check the named jobs now (a CloudTrail StartModelPackagingJob event)."""
@@ -78,10 +94,18 @@ def build_monitor(
     env = os.environ if environ is None else environ
     settings = settings or Settings.from_env(env)
     session = register_service_model(session or boto3.Session())
+    if not session.region_name:  # botocore would raise NoRegionError, a traceback in poll
+        raise ConfigurationError(
+            "invalid configuration: no AWS region: set AWS_DEFAULT_REGION (or pass --region)"
+        )
+    rate = settings.lfv_rate_per_second
     retries = Config(retries={"mode": "standard", "max_attempts": settings.lfv_max_attempts})
     source = LookoutVisionJobSource(
         lookoutvision_client(session, config=retries),
         rate_per_second=settings.lfv_rate_per_second,
+        # one listing takes at most what the client's rate serves in one period (an invocation
+        # never outlives it), never more than the service's quota serves in 900 s
+        max_pages=max(1, min(MAX_PAGES, math.ceil(rate * settings.schedule_period_seconds))),
     )
     store = DynamoDBSnapshotStore(
         settings.table_name,

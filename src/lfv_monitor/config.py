@@ -1,6 +1,8 @@
 """The monitor's configuration: one validated model, parsed once, with errors that name the
 variable.  Endpoints, region and credentials are not here: they come from the SDK's standard
-configuration (``AWS_REGION``, ``AWS_ENDPOINT_URL_*``, ``AWS_PROFILE``, ...).
+configuration (``AWS_REGION``, ``AWS_ENDPOINT_URL_*``, ``AWS_PROFILE``, ...); the endpoint URLs
+and ``POWERTOOLS_LOG_LEVEL`` are checked here all the same (the SDK and Powertools would answer a
+bad one with a traceback).  Every setting has a range (docs/architecture.md, "Configuration").
 
 Plain typed dataclass and a table of variables rather than pydantic: the poller imports this on
 every cold start, and pydantic alone costs ~45 ms of it (see benchmarks, P4) for a dozen values.
@@ -10,15 +12,31 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from lfv_monitor.domain.errors import ConfigurationError
 
-_RATE = re.compile(r"rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)")
+_RATE = re.compile(r"rate\((?P<value>[1-9][0-9]{0,8}) (?P<unit>minutes?|hours?|days?)\)")
+_CRON = re.compile(r"cron\(\S+( \S+){5}\)")
 _TOPIC_ARN = re.compile(r"arn:[a-z-]+:sns:[a-z0-9-]*:[0-9]*:[A-Za-z0-9_.-]{1,256}")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_HOST = re.compile(r"((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+#: The longest schedule period: a monitor that looks less than daily is not watching.
+MAX_PERIOD_SECONDS = 86400
+#: Lookout for Vision's quota per API (clients.SERVICE_QUOTA_PER_SECOND; not imported: this
+#: module stays free of boto3).  A custom endpoint (a simulator) may allow up to MAX_RATE.
+SERVICE_QUOTA_PER_SECOND = 5.0
+MIN_RATE, MAX_RATE = 0.1, 100.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+#: The endpoint variables the SDK reads for the services the monitor calls.
+ENDPOINT_VARIABLES = tuple(
+    "AWS_ENDPOINT_URL" + suffix
+    for suffix in ("", "_LOOKOUTVISION", "_DYNAMODB", "_EVENTBRIDGE", "_SNS")
+)
 
 
 def _text(min_length: int = 1, max_length: int = 1600) -> Callable[[str], str]:
@@ -70,12 +88,52 @@ def _event_source(value: str) -> str:
     return _text()(value)
 
 
-def _schedule(value: str) -> str:
-    if not (_RATE.fullmatch(value.strip()) or value.strip().startswith("cron(")):
+def _table_name(value: str) -> str:
+    if not _TABLE_NAME.fullmatch(value):
         raise ValueError(
-            f"must be rate(N minute|minutes|hour|hours|day|days) or cron(...), got {value!r}"
+            f"must be 3 to 255 characters long, of A-Z a-z 0-9 _ . -, got {value!r:.80}"
         )
-    return value.strip()
+    return value
+
+
+def _schedule(value: str) -> str:
+    value = value.strip()
+    rate = _RATE.fullmatch(value)
+    if not (rate or _CRON.fullmatch(value)):
+        raise ValueError(
+            "must be rate(N minute|minutes|hour|hours|day|days) or cron(<6 fields>), "
+            f"got {value!r:.80}"
+        )
+    if rate and _period(rate) > MAX_PERIOD_SECONDS:
+        raise ValueError(f"must be a period of at most 1 day, got {value!r}")
+    return value
+
+
+def _period(rate: re.Match[str]) -> int:
+    return int(rate["value"]) * _UNIT_SECONDS[rate["unit"].rstrip("s")]
+
+
+def _endpoint_url(value: str) -> str:
+    """What botocore accepts as an endpoint (``is_valid_endpoint_url``), with a usable port."""
+    problem = f"must be an http(s):// URL with a host name and a port of 0-65535, got {value!r:.80}"
+    try:
+        parts = urllib.parse.urlsplit(value)
+        _ = parts.port  # ValueError outside 0-65535
+    except ValueError:
+        raise ValueError(problem) from None
+    host = parts.hostname or ""
+    named = len(host) <= 255 and bool(_HOST.fullmatch(host))
+    if parts.scheme not in ("http", "https") or any(c.isspace() for c in value):
+        raise ValueError(problem)
+    if not (named or ":" in host):  # a name or an IPv4 literal, or an IPv6 literal
+        raise ValueError(problem)
+    return value
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r:.40}")
+    return value.upper()
 
 
 @dataclass(frozen=True)
@@ -100,8 +158,19 @@ class Settings:
         # ``rate(N unit)`` sets the period; a cron expression keeps SCHEDULE_PERIOD_SECONDS.
         match = _RATE.fullmatch(self.schedule_expression or "")
         if match:
-            seconds = int(match["value"]) * _UNIT_SECONDS[match["unit"].rstrip("s")]
-            object.__setattr__(self, "schedule_period_seconds", float(seconds))
+            object.__setattr__(self, "schedule_period_seconds", float(_period(match)))
+
+    def check_timeout(self, timeout_seconds: float) -> None:
+        """Raise ``ConfigurationError`` when DEADLINE_MARGIN_SECONDS leaves an invocation of
+        ``timeout_seconds`` no time to work (the function's timeout is known only to the
+        invocation: its remaining time at the start, or ``poll --timeout``)."""
+        if self.deadline_margin_seconds >= timeout_seconds:
+            raise ConfigurationError(
+                "invalid configuration: DEADLINE_MARGIN_SECONDS "
+                f"({self.deadline_margin_seconds:g}) must be below the function's timeout "
+                f"({timeout_seconds:g} s): "
+                "the cycle would stop before it started"
+            )
 
     def list_budget(self) -> int | None:
         """Projects one cycle lists: as set, or what the rate allows within one period."""
@@ -125,28 +194,69 @@ class Settings:
                 values[name] = parse(raw)
             except ValueError as exc:
                 problems.append(f"{variable} {exc}")
-        if problems:
+        problems += _environment_problems(environ)
+        settings = None if problems else cls(**values)
+        if settings is not None:
+            problems += settings._range_problems(environ)
+        if settings is None or problems:
             raise ConfigurationError("invalid configuration: " + "; ".join(problems))
-        return cls(**values)
+        return settings
+
+    def _range_problems(self, environ: Mapping[str, str]) -> list[str]:
+        """The ranges that depend on more than one setting."""
+        problems = []
+        if self.deadline_margin_seconds >= self.schedule_period_seconds:
+            problems.append(
+                f"DEADLINE_MARGIN_SECONDS ({self.deadline_margin_seconds:g}) must be below the "
+                f"schedule's period ({self.schedule_period_seconds:g} s)"
+            )
+        custom = environ.get("AWS_ENDPOINT_URL_LOOKOUTVISION") or environ.get("AWS_ENDPOINT_URL")
+        if not custom and self.lfv_rate_per_second > SERVICE_QUOTA_PER_SECOND:
+            problems.append(
+                f"LFV_RATE_PER_SECOND must be at most {SERVICE_QUOTA_PER_SECOND:g}, Lookout for "
+                f"Vision's quota (got {self.lfv_rate_per_second:g}; up to {MAX_RATE:g} only with "
+                "a custom endpoint such as the simulator)"
+            )
+        return problems
 
 
 _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "table_name": ("TABLE_NAME", _text(3, 255)),
+    "table_name": ("TABLE_NAME", _table_name),
     "event_bus_name": ("EVENT_BUS_NAME", _text(1, 1600)),
     "topic_arn": ("TOPIC_ARN", _topic_arn),
     "event_source": ("EVENT_SOURCE", _event_source),
-    "lfv_rate_per_second": ("LFV_RATE_PER_SECOND", _number(float, gt=0, le=100)),
+    "lfv_rate_per_second": ("LFV_RATE_PER_SECOND", _number(float, ge=MIN_RATE, le=MAX_RATE)),
     "lfv_max_attempts": ("LFV_MAX_ATTEMPTS", _number(int, ge=1, le=10)),
     "deadline_margin_seconds": ("DEADLINE_MARGIN_SECONDS", _number(float, ge=0, le=600)),
-    "history_retention_days": ("HISTORY_RETENTION_DAYS", _number(int, ge=0)),
+    "history_retention_days": ("HISTORY_RETENTION_DAYS", _number(int, ge=0, le=36500)),
     "active_poll_interval": ("ACTIVE_POLL_INTERVAL", _number(float, ge=0, le=300)),
-    "schedule_period_seconds": ("SCHEDULE_PERIOD_SECONDS", _number(float, ge=10, le=86400)),
-    "list_budget_per_cycle": ("LIST_BUDGET_PER_CYCLE", _number(int, ge=0)),
+    "schedule_period_seconds": (
+        "SCHEDULE_PERIOD_SECONDS",
+        _number(float, ge=10, le=MAX_PERIOD_SECONDS),
+    ),
+    "list_budget_per_cycle": ("LIST_BUDGET_PER_CYCLE", _number(int, ge=0, le=100_000)),
     "full_scan_periods": ("FULL_SCAN_PERIODS", _number(int, ge=1, le=1440)),
     "schedule_expression": ("SCHEDULE_EXPRESSION", _schedule),
 }
 _REQUIRED = frozenset({"table_name", "event_bus_name", "topic_arn"})
 assert _REQUIRED | set(_VARIABLES) == {f.name for f in fields(Settings)}
+#: Read by the SDK and Powertools themselves, checked here so a bad one is a configuration error.
+_CHECKED: tuple[tuple[str, Callable[[str], Any]], ...] = (
+    *((variable, _endpoint_url) for variable in ENDPOINT_VARIABLES),
+    ("POWERTOOLS_LOG_LEVEL", _log_level),
+)
+
+
+def _environment_problems(environ: Mapping[str, str]) -> list[str]:
+    problems = []
+    for variable, parse in _CHECKED:
+        raw = environ.get(variable, "")
+        if raw:
+            try:
+                parse(raw)
+            except ValueError as exc:
+                problems.append(f"{variable} {exc}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -158,10 +268,14 @@ class AuditSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuditSettings:
         """Parse ``environ``; raise ``ConfigurationError`` naming the bad variable."""
+        problems = _environment_problems(environ)
         raw = environ.get("TABLE_NAME", "")
-        if raw == "":
-            raise ConfigurationError("invalid configuration: TABLE_NAME is required")
         try:
-            return cls(table_name=_text(3, 255)(raw))
+            table_name = _table_name(raw) if raw else None
         except ValueError as exc:
-            raise ConfigurationError(f"invalid configuration: TABLE_NAME {exc}") from None
+            problems.insert(0, f"TABLE_NAME {exc}")
+        if not raw:
+            problems.insert(0, "TABLE_NAME is required")
+        if problems:
+            raise ConfigurationError("invalid configuration: " + "; ".join(problems))
+        return cls(table_name=str(table_name))

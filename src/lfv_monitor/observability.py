@@ -13,9 +13,18 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 SERVICE = "lfv-monitor"
 NAMESPACE = "LfvMonitor"
 
-# Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_LOG_LEVEL
-# itself; these are only the defaults when they are unset.
-logger = Logger(service=SERVICE)
+
+def _logger() -> Logger:
+    """Powertools reads POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL itself.  A level that is
+    no level would fail this module's import (a traceback at init); the logger then logs at INFO
+    and the configuration check (``config.py``) reports the variable by name."""
+    try:
+        return Logger(service=SERVICE)
+    except ValueError:
+        return Logger(service=SERVICE, level="INFO")
+
+
+logger = _logger()
 metrics = Metrics(service=SERVICE)
 
 

@@ -4,22 +4,34 @@ in for python3.13)."""
 
 from __future__ import annotations
 
+import modulefinder
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from scripts.package_function import build_package
 
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.lambda_context import scheduled_event
-from lfv_workbench.local.cfn_yaml import load_template
+from lfv_workbench.local.template import load_template
 from lfv_workbench.simulator import SimulatorControl, SimulatorServer
 from tests.support.lambda_package import BuiltPackage, invoke_packaged
 from tests.support.table import create_monitor_table
 
 ROOT = Path(__file__).resolve().parents[2]
-POLLER = load_template(ROOT / "template.yaml")["Resources"]["PollerFunction"]["Properties"]
+SRC = ROOT / "src"
+_TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = _TEMPLATE["Resources"]
+#: The poller's properties with what it takes from Globals.Function (as SAM merges them).
+POLLER = {
+    **_TEMPLATE["Globals"]["Function"],
+    **RESOURCES["PollerFunction"]["Properties"],
+}
+FUNCTIONS = sorted(
+    name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::Serverless::Function"
+)
 MODEL = "lfv_monitor/data/lookoutvision/2020-11-20/"
 RUNTIME_PINS = (ROOT / "requirements" / "tools-lambda-runtime.txt").read_text()
 
@@ -58,6 +70,39 @@ def test_the_package_holds_the_handler_and_the_carried_model_and_nothing_else(
     assert all(name.startswith("lfv_monitor/") for name in files)
     # and it stays small (Lambda's limit for a direct upload is 50 MB zipped)
     assert package.zip_bytes < 1_000_000
+
+
+def handler_closure(handler: str) -> set[str]:
+    """The files of the lfv_monitor modules the handler imports, transitively, as the standard
+    library's modulefinder reads them from the compiled code (imports inside functions too)."""
+    finder = modulefinder.ModuleFinder(path=[str(SRC)])  # lfv_monitor only: the rest is not found
+    finder.import_hook(handler.rpartition(".")[0])
+    return {
+        Path(module.__file__).relative_to(SRC).as_posix()
+        for name, module in finder.modules.items()
+        if name.split(".")[0] == "lfv_monitor" and module.__file__
+    }
+
+
+CARRIED_MODEL = {
+    path.relative_to(SRC).as_posix()
+    for path in (SRC / "lfv_monitor" / "data").rglob("*")
+    if path.is_file() and "__pycache__" not in path.parts
+}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_package_is_its_handlers_import_closure_plus_the_carried_model(
+    function: str, tmp_path: Path, sam_cli: Path
+) -> None:
+    # Given the function's package as `sam build` makes it (its Makefile rule)
+    handler = RESOURCES[function]["Properties"]["Handler"]
+    package = build_package(sam_cli, tmp_path / "build", tmp_path / "f.zip", function=function)
+    # Then its files are exactly the modules its handler imports and the carried model
+    closure = handler_closure(handler)
+    assert handler.rpartition(".")[0].replace(".", "/") + ".py" in closure
+    assert set(package.files) - CARRIED_MODEL == closure
+    assert set(package.files) >= CARRIED_MODEL
 
 
 @pytest.fixture

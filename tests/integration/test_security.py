@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lfv_monitor.bootstrap import build_monitor
-from lfv_monitor.commands import simulator as simulator_command
+from lfv_workbench.commands import simulator as simulator_command
 from lfv_workbench.simulator import SimulatorServer
 from lfv_workbench.testing.faultproxy import FaultProxy
 from tests.integration.test_monitor_cycle import SCENARIO, poll

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lfv_workbench.testing.soak import SoakConfig, run_soak
+from lfv_workbench.soak import SoakConfig, run_soak
 
 SEED = 20261101
 

@@ -78,8 +78,10 @@ def test_topics_are_encrypted_with_the_stack_key_and_publishing_is_restricted(
         assert key["Arn"] == key_arn
     policy = json.loads(sns.get_topic_attributes(TopicArn=stack.topic_arn)["Attributes"]["Policy"])
     deny = next(s for s in policy["Statement"] if s["Sid"] == "DenyPublishFromAnyoneElse")
-    role_arn = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
-    assert role_arn.startswith("arn:aws:iam::123456789012:role/")
+    # The poller's and (CloudTrail discovery is on by default) JobStartedFunction's roles
+    role_arns = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert len(role_arns) == 2
+    assert all(arn.startswith("arn:aws:iam::123456789012:role/") for arn in role_arns)
     assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
 
 
@@ -100,7 +102,10 @@ def test_alarms_report_to_the_alarm_topic(aws_endpoint: str, stack: StackOutputs
         f"lfv-monitor-{name}"
         for name in (
             "FunctionErrorsAlarm",
-            "NoSuccessfulCycleAlarm",
+            "NoHealthyCycleAlarm",
+            "ProjectFailureStreakAlarm",
+            "PoisonItemsAlarm",
+            "OldestCheckAgeAlarm",
             "PublishFailuresAlarm",
             "ThrottlesAlarm",
             "DeadLetterQueueAlarm",
@@ -109,10 +114,21 @@ def test_alarms_report_to_the_alarm_topic(aws_endpoint: str, stack: StackOutputs
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [stack.alarm_topic_arn]
-    no_cycle = alarms["lfv-monitor-NoSuccessfulCycleAlarm"]
+    # The schedule-derived alarms use the schedule's period (default rate(1 minute)) and
+    # AlarmAfterPeriods (5)
+    no_cycle = alarms["lfv-monitor-NoHealthyCycleAlarm"]
     assert (no_cycle["Namespace"], no_cycle["MetricName"]) == ("LfvMonitor", "CycleSucceeded")
     assert no_cycle["TreatMissingData"] == "breaching"
-    assert no_cycle["EvaluationPeriods"] == 10
+    assert (no_cycle["Period"], no_cycle["EvaluationPeriods"]) == (60, 5)
+    streak = alarms["lfv-monitor-ProjectFailureStreakAlarm"]
+    assert (streak["MetricName"], streak["Threshold"]) == ("ProjectFailureStreak", 5.0)
+    assert alarms["lfv-monitor-PoisonItemsAlarm"]["MetricName"] == "PoisonItems"
+    # age / (60 * 1 minute) - FullScanPeriods (10) > 2 periods
+    oldest = {query["Id"]: query for query in alarms["lfv-monitor-OldestCheckAgeAlarm"]["Metrics"]}
+    assert oldest["age"]["MetricStat"]["Metric"]["MetricName"] == "OldestCheckAgeSeconds"
+    assert oldest["age"]["MetricStat"]["Period"] == 60
+    assert oldest["overdue"]["Expression"] == "age / (60 * 1) - 10"
+    assert alarms["lfv-monitor-OldestCheckAgeAlarm"]["Threshold"] == 2.0
 
 
 def test_outputs_name_everything_and_the_gaps_say_what_is_not_emulated(
@@ -137,7 +153,8 @@ def test_outputs_name_everything_and_the_gaps_say_what_is_not_emulated(
     assert stack.schedule_name == "lfv-monitor-poll"
     assert stack.gap("PollerFunction").handling == "not-emulated"
     assert stack.gap("PollerFunctionPoll").resource_type == "AWS::Scheduler::Schedule"
-    assert stack.gap("JobStateChangeSchema").handling == "not-emulated"
+    assert stack.gap("EventSchemas").handling == "not-emulated"
+    assert stack.gap("EventSchemas").resource_type == "AWS::CloudFormation::Stack"
     assert stack.gap("NotificationTopicPolicy").handling == "api"
     assert stack.gap("NotificationEmailSubscription").handling == "condition-false"
     dashboards = _client("cloudwatch", aws_endpoint).list_dashboards()["DashboardEntries"]
@@ -156,6 +173,39 @@ def test_an_email_address_subscribes_with_the_status_filter(aws_endpoint: str) -
     attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
     assert json.loads(attributes["Attributes"]["FilterPolicy"]) == {"status": ["FAILED"]}
     assert stack.gap("NotificationEmailSubscription").handling == "api"
+
+
+def test_a_slower_schedule_lengthens_the_alarm_periods(aws_endpoint: str) -> None:
+    # Given a 15-minute schedule
+    stack = deploy_stack(
+        aws_endpoint, TEMPLATE, {"SchedulePeriodMinutes": "15"}, stack_name="lfv-slow"
+    )
+    # Then the function is told so and the "no healthy cycle" alarm counts 15-minute periods
+    assert stack.function_environment("PollerFunction")["SCHEDULE_EXPRESSION"] == (
+        "rate(15 minutes)"
+    )
+    cloudwatch = _client("cloudwatch", aws_endpoint)
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["lfv-slow-NoHealthyCycleAlarm"])[
+        "MetricAlarms"
+    ]
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (900, 5)
+
+
+def test_slack_hears_the_chat_statuses_through_a_rule_on_the_bus(aws_endpoint: str) -> None:
+    # Given Slack ids (the channel itself is not emulated) and the default ChatStatuses
+    parameters = {"SlackWorkspaceId": "T0123456789", "SlackChannelId": "C0123456789"}
+    stack = deploy_stack(aws_endpoint, TEMPLATE, parameters, stack_name="lfv-chat")
+    # Then a rule on the monitor's bus sends SUCCEEDED and FAILED changes to the chat topic
+    events = _client("events", aws_endpoint)
+    rules = events.list_rules(EventBusName=stack.event_bus_name)["Rules"]
+    (rule,) = [r for r in rules if "ChatNotificationRule" in r["Name"]]
+    assert json.loads(rule["EventPattern"])["detail"] == {"status": ["SUCCEEDED", "FAILED"]}
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=stack.event_bus_name)[
+        "Targets"
+    ]
+    assert target["Arn"] == stack.as_dict()["ChatTopicArn"]
+    assert "InputTransformer" in target
+    assert stack.gap("ChatTopicPolicy").handling == "api"
 
 
 def test_an_unknown_parameter_is_refused_by_name(aws_endpoint: str) -> None:

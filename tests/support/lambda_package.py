@@ -2,6 +2,7 @@
 
 ``poller_package``: the package `sam deploy` would upload (``scripts/package_function.py``: the
 pinned ``sam build`` + zip), built once per session, with the zip extracted to ``.task_root``.
+``sam_cli``: the pinned SAM CLI, installed once.
 ``lambda_runtime_python``: the interpreter of ``.venv-tools/lambda-runtime``, which holds only
 what Lambda gives the function (the runtime's boto3, the Powertools layer; pinned in
 requirements/tools-lambda-runtime.txt). Both venvs are made once by ``make`` and reused.
@@ -67,8 +68,13 @@ def lambda_runtime_python() -> Path:
 
 
 @pytest.fixture(scope="session")
-def poller_package(tmp_path_factory: pytest.TempPathFactory) -> BuiltPackage:
-    _make("sam")
+def sam_cli() -> Path:
+    _make("sam")  # a no-op once .venv-tools/sam is current
+    return SAM
+
+
+@pytest.fixture(scope="session")
+def poller_package(tmp_path_factory: pytest.TempPathFactory, sam_cli: Path) -> BuiltPackage:
     work = tmp_path_factory.mktemp("package")
     package = build_package(SAM, work / "build", work / "poller.zip")
     task_root = work / "task"

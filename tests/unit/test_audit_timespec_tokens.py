@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lfv_monitor.audit import InvalidPageTokenError, InvalidTimeError
-from lfv_monitor.audit.queries import key_time
 from lfv_monitor.audit.timespec import parse_instant, parse_range
 from lfv_monitor.audit.tokens import decode_token, encode_token
+from lfv_monitor.table.layout import key_time
 
 NOW = datetime(2026, 11, 8, 12, 0, tzinfo=UTC)
 

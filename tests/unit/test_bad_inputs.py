@@ -43,7 +43,7 @@ def test_a_missing_required_variable_is_named(variable: str, blank: str | None) 
         ("TOPIC_ARN", "lfv-topic", "must be an SNS topic ARN"),
         ("TOPIC_ARN", "arn:aws:sqs:us-east-1:123456789012:q", "must be an SNS topic ARN"),
         ("EVENT_SOURCE", "aws.lookoutvision", "must not start with 'aws.'"),
-        ("LFV_RATE_PER_SECOND", "0", "greater than 0"),
+        ("LFV_RATE_PER_SECOND", "0", "greater than or equal to 0.1"),
         ("LFV_RATE_PER_SECOND", "fast", "must be a number"),
         ("LFV_RATE_PER_SECOND", "1000", "less than or equal to 100"),
         ("DEADLINE_MARGIN_SECONDS", "-1", "greater than or equal to 0"),

@@ -42,7 +42,7 @@ def test_an_empty_value_counts_as_missing() -> None:
     [
         ("TOPIC_ARN", "my-topic", "must be an SNS topic ARN"),
         ("LFV_RATE_PER_SECOND", "fast", "must be a number"),
-        ("LFV_RATE_PER_SECOND", "0", "greater than 0"),
+        ("LFV_RATE_PER_SECOND", "0", "greater than or equal to 0.1"),
         ("DEADLINE_MARGIN_SECONDS", "-1", "greater than or equal to 0"),
         ("LFV_RATE_PER_SECOND", "nan", "finite"),
         ("HISTORY_RETENTION_DAYS", "1.5", "must be an integer"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from lfv_workbench.local.demo import cycle_offsets, demo_faults, simulator_changes
+from lfv_workbench.demo.accounting import simulator_changes
+from lfv_workbench.demo.engine import cycle_offsets, demo_faults
 from lfv_workbench.simulator import demo_scenario_path, load_scenario_file, parse_scenario
 
 

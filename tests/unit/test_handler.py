@@ -14,6 +14,7 @@ from lfv_monitor.domain.models import JobKey
 from lfv_monitor.handlers.models import started_job
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
+from lfv_monitor.observability import metrics
 from tests.fakes import FakeClock, FakeJobSource, FakePublisher, InMemorySnapshotStore
 
 SETTINGS = Settings.from_env(
@@ -65,6 +66,9 @@ def test_a_scheduled_event_runs_a_cycle_and_emits_metrics(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    # Given no metric left over by an earlier test's invocation (with metrics disabled,
+    # Powertools keeps what was added on its process-wide Metrics object)
+    metrics.clear_metrics()
     monitor, source, _ = world
     source.set("widgets", "cam", "RUNNING")
     summary = lambda_handler(scheduled_event("exec-1"), LocalContext(), service=monitor)  # type: ignore[arg-type]

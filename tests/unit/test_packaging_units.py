@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripts.build_function import BuildError, build, main
 from scripts.package_function import PackageError, sam_build, zip_folder
 
 from lfv_workbench.local.stack import StackDeployError, StackOutputs
@@ -39,6 +40,65 @@ def test_an_empty_folder_or_a_missing_sam_is_refused_by_name(tmp_path: Path) -> 
         zip_folder(tmp_path, tmp_path / "out.zip")
     with pytest.raises(PackageError, match=r"no SAM CLI at .*nowhere/sam.*make sam"):
         sam_build(tmp_path / "nowhere" / "sam", tmp_path / "build")
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_function_package_holds_its_handlers_import_closure_and_the_data_only(
+    tmp_path: Path,
+) -> None:
+    # Given a source folder with a handler, what it imports (absolutely, relatively, inside a
+    # function, as `from package import module`), what it does not, and the carried data
+    source = tmp_path / "src"
+    write_tree(
+        source,
+        {
+            "app/__init__.py": "",
+            "app/py.typed": "",
+            "app/handlers/__init__.py": "",
+            "app/handlers/main.py": "import json\nfrom ..domain import rules\nfrom . import io\n",
+            "app/handlers/io.py": "def f():\n    from app.late import x\n",
+            "app/handlers/other.py": "import app.cli\n",
+            "app/domain/__init__.py": "from app.domain.base import Base\n",
+            "app/domain/base.py": "import boto3\n",
+            "app/domain/rules.py": "from app.domain import base\n",
+            "app/domain/unused.py": "",
+            "app/late.py": "x = 1\n",
+            "app/cli.py": "",
+            "app/data/model/service.json.gz": "gz",
+            "app/data/__pycache__/x.pyc": "",
+            "tools/helper.py": "",
+        },
+    )
+    # When the handler's package is built
+    artifacts = tmp_path / "artifacts"
+    build(source, "app.handlers.main", artifacts)
+    # Then it holds the handler, every module it reaches and every package on the way, the data
+    built = sorted(p.relative_to(artifacts).as_posix() for p in artifacts.rglob("*") if p.is_file())
+    assert built == [
+        "app/__init__.py",
+        "app/data/model/service.json.gz",
+        "app/domain/__init__.py",
+        "app/domain/base.py",
+        "app/domain/rules.py",
+        "app/handlers/__init__.py",
+        "app/handlers/io.py",
+        "app/handlers/main.py",
+        "app/late.py",
+    ]
+
+
+def test_a_handler_that_is_not_there_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(BuildError, match=r"handler module app\.nope not found under"):
+        build(tmp_path, "app.nope", tmp_path / "out")
+    assert main(["app.nope", str(tmp_path / "out"), "--source", str(tmp_path)]) == 1
+    assert "app.nope not found" in capsys.readouterr().err
 
 
 def stack_with(template: dict[str, Any], outputs: dict[str, str]) -> StackOutputs:
@@ -118,7 +178,7 @@ def test_a_variable_no_output_names_is_refused_with_the_variable_and_the_functio
 
 
 def test_function_environment_evaluates_template_conditions() -> None:
-    from lfv_workbench.local.stack import _static_value
+    from lfv_workbench.local.template import static_value
 
     conditions = {
         "HasTrail": {"Fn::Equals": [{"Ref": "Trail"}, "ENABLED"]},
@@ -127,7 +187,7 @@ def test_function_environment_evaluates_template_conditions() -> None:
     value = {"Fn::If": ["HasTrail", {"Ref": "Periods"}, 1]}
     on = {"Trail": "ENABLED", "Periods": "10"}
     off = {"Trail": "DISABLED", "Periods": "10"}
-    assert _static_value(value, on, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == "10"
-    assert _static_value(value, off, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == 1
+    assert static_value(value, on, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == "10"
+    assert static_value(value, off, {}, where="FULL_SCAN_PERIODS", conditions=conditions) == 1
     negated = {"Fn::If": ["NoTrail", "a", "b"]}
-    assert _static_value(negated, off, {}, where="X", conditions=conditions) == "a"
+    assert static_value(negated, off, {}, where="X", conditions=conditions) == "a"

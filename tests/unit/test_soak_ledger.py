@@ -10,16 +10,11 @@ from typing import Any
 
 import pytest
 
+from lfv_workbench.oracle import JobTruth, Step
 from lfv_workbench.simulator import ScenarioWarning, parse_scenario
-from lfv_workbench.testing.soak import (
-    MAX_DEGRADED_RUN,
-    MIN_STATE_CYCLES,
-    SoakConfig,
-    SoakResult,
-    _expected,
-    _plan,
-    make_scenario,
-)
+from lfv_workbench.soak.ledger import SoakResult, expected_history, loses_response
+from lfv_workbench.soak.plan import MAX_DEGRADED_RUN, MIN_STATE_CYCLES, SoakConfig, plan_kinds
+from lfv_workbench.soak.scenario import make_scenario
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -43,7 +38,7 @@ def test_the_scenario_is_valid_and_every_state_outlasts_the_degraded_runs(seed: 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_plan_starts_and_ends_clean_and_never_degrades_too_long(seed: int) -> None:
-    plan = _plan(random.Random(seed), SoakConfig(cycles=200, clean_tail=3))
+    plan = plan_kinds(random.Random(seed), SoakConfig(cycles=200, clean_tail=3))
     assert plan[0] == "clean" and plan[-3:] == ["clean"] * 3 and len(plan) == 203
     run = 0
     for kind in plan:
@@ -52,24 +47,22 @@ def test_the_plan_starts_and_ends_clean_and_never_degrades_too_long(seed: int) -
     assert set(plan) == {"clean", "wire", "lfv", "crash", "overlap"}
 
 
-def job(history: list[tuple[float, str, str]], deleted: float | None = None) -> dict[str, Any]:
-    return {
-        "history": [{"at": at, "status": s, "message": m} for at, s, m in history],
-        "_deleted_at": deleted,
-    }
+def job(history: list[tuple[float, str, str]], deleted: float | None = None) -> JobTruth:
+    steps = tuple(Step(at, status, message) for at, status, message in history)
+    return JobTruth("p", "j", steps, gone_at=deleted)
 
 
 def test_ground_truth_is_the_distinct_states_at_cycle_times() -> None:
     timeline = [(0, "CREATED", "a"), (70, "RUNNING", "b"), (100, "RUNNING", "c"), (110, "X", "d")]
     # 100 and 110 fall between cycle times 60 and 120: only X is seen at 120
-    assert _expected(job(timeline), [60, 120, 180]) == [("CREATED", "a"), ("X", "d")]
+    assert expected_history(job(timeline), [60, 120, 180]) == [("CREATED", "a"), ("X", "d")]
 
 
 def test_a_job_deleted_in_progress_ends_removed_and_a_finished_one_does_not() -> None:
     running = job([(0, "RUNNING", "r")], deleted=100)
-    assert _expected(running, [60, 120, 180]) == [("RUNNING", "r"), ("REMOVED", None)]
+    assert expected_history(running, [60, 120, 180]) == [("RUNNING", "r"), ("REMOVED", None)]
     done = job([(0, "SUCCEEDED", "s")], deleted=100)
-    assert _expected(done, [60, 120]) == [("SUCCEEDED", "s")]
+    assert expected_history(done, [60, 120]) == [("SUCCEEDED", "s")]
 
 
 def result(**overrides: Any) -> SoakResult:
@@ -118,3 +111,13 @@ def test_only_duplicates_after_a_crash_or_a_lost_response_are_allowed() -> None:
     overlap = result(duplicates=[{"cause": "overlap"}, {"cause": "crash"}])
     assert not overlap.ok
     assert "1 duplicates not after an injected crash" in overlap.render()
+
+
+def test_a_publish_delayed_past_the_timeout_before_forwarding_counts_as_a_lost_response() -> None:
+    # the proxy still forwards the late request: the service acts, the client has retried
+    assert loses_response("delay_before", "sns")
+    assert loses_response("delay_after", "events")
+    assert loses_response("reset_after", "sns")
+    # a reset before forwarding never reaches the service; DynamoDB writes are not deliveries
+    assert not loses_response("reset_before", "sns")
+    assert not loses_response("delay_before", "dynamodb")

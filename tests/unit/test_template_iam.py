@@ -30,6 +30,10 @@ RESOURCE_STAR_ONLY = frozenset(
 BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "FullAccess", "ReadOnlyAccess")
 
 
+#: Intrinsic functions that can stand for a managed policy's ARN in a SAM ``Policies`` list.
+INTRINSICS = frozenset({"Ref", "Fn::GetAtt", "Fn::Sub", "Fn::ImportValue", "Fn::If"})
+
+
 class _CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt, ...) as {"Fn::X": value}."""
 
@@ -86,6 +90,10 @@ def _sam_policy(policy: Any) -> list[dict[str, Any]]:
         return [{"Effect": "Allow", "ManagedPolicy": policy}]
     if isinstance(policy, dict) and "Statement" in policy:
         return list(_as_list(policy["Statement"]))
+    if isinstance(policy, dict) and len(policy) == 1 and next(iter(policy)) in INTRINSICS:
+        # A managed policy's ARN (e.g. !Ref to an AWS::IAM::ManagedPolicy of the template,
+        # whose own statements are checked as that resource).
+        return [{"Effect": "Allow", "ManagedPolicy": policy}]
     if isinstance(policy, dict):
         return [
             {"Effect": "Allow", "PolicyTemplate": name, "Parameters": params or {}}
@@ -172,6 +180,16 @@ def role(*statements: dict[str, Any]) -> dict[str, Any]:
                 "      Policies:\n        - AdministratorAccess\n"
             ),
             "broad managed policy",
+        ),
+        (
+            load(
+                "Resources:\n  Shared:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n"
+                "      PolicyDocument:\n        Statement:\n          - Effect: Allow\n"
+                "            Action: sns:*\n            Resource: '*'\n"
+                "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      Policies:\n        - !Ref Shared\n"
+            ),
+            "Shared: wildcard action sns:*",
         ),
     ],
 )

@@ -16,6 +16,8 @@ from cfnlint.decode import decode_str
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SCHEMA_PATH = ROOT / "events" / "schemas" / "job-state-change.schema.json"
+#: The nested stack (template.yaml's EventSchemas) with the schema registry and the schema.
+SCHEMA_REGISTRY_PATH = ROOT / "events" / "schema-registry.yaml"
 
 POLLER_ACTIONS = {
     "lookoutvision:ListProjects",
@@ -57,12 +59,25 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _function_statements(
+    resources: dict[str, Any], function: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A SAM function's statements: inline ones and those of the managed policies it names."""
+    for policy in resources[function]["Properties"]["Policies"]:
+        if set(policy) == {"Ref"}:
+            managed = resources[policy["Ref"]]
+            assert managed["Type"] == "AWS::IAM::ManagedPolicy", policy
+            for statement in managed["Properties"]["PolicyDocument"]["Statement"]:
+                yield f"{function}.Policies", statement
+        else:
+            for statement in policy["Statement"]:
+                yield f"{function}.Policies", statement
+
+
 def _statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every policy statement in the template, with where it sits."""
-    poller = resources["PollerFunction"]["Properties"]
-    for policy in poller["Policies"]:
-        for statement in policy["Statement"]:
-            yield "PollerFunction.Policies", statement
+    for function in _of_type(resources, "AWS::Serverless::Function"):
+        yield from _function_statements(resources, function)
     for name, resource in resources.items():
         props = resource.get("Properties", {})
         for key in ("KeyPolicy", "PolicyDocument", "AssumeRolePolicyDocument"):
@@ -99,20 +114,32 @@ def test_no_policy_statement_grants_a_wildcard_action(resources: dict[str, Any])
 
 
 def test_the_poller_gets_exactly_the_actions_it_uses(resources: dict[str, Any]) -> None:
-    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    statements = [s for _, s in _function_statements(resources, "PollerFunction")]
     granted = {action for s in statements for action in _as_list(s["Action"])}
     assert granted == POLLER_ACTIONS
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
+def test_the_job_started_check_gets_the_poller_actions_but_listing(
+    resources: dict[str, Any],
+) -> None:
+    statements = [s for _, s in _function_statements(resources, "JobStartedFunction")]
+    granted = {action for s in statements for action in _as_list(s["Action"])}
+    listing = {"lookoutvision:ListProjects", "lookoutvision:ListModelPackagingJobs"}
+    assert granted == POLLER_ACTIONS - listing
+
+
 def test_only_list_projects_has_an_unscoped_resource(resources: dict[str, Any]) -> None:
-    statements = [s for where, s in _statements(resources) if where == "PollerFunction.Policies"]
+    statements = [s for _, s in _function_statements(resources, "PollerFunction")]
     unscoped = [s for s in statements if "*" in _as_list(s["Resource"])]
     assert [s["Action"] for s in unscoped] == ["lookoutvision:ListProjects"]
-    jobs = next(s for s in statements if s["Sid"] == "ReadModelPackagingJobs")
-    assert jobs["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:lookoutvision:${AWS::Region}:${AWS::AccountId}:project/*"
-    }
+    for sid in ("ListModelPackagingJobs", "DescribeModelPackagingJobs"):
+        jobs = next(s for s in statements if s["Sid"] == sid)
+        assert jobs["Resource"] == {
+            "Fn::Sub": (
+                "arn:${AWS::Partition}:lookoutvision:${AWS::Region}:${AWS::AccountId}:project/*"
+            )
+        }
     table = next(s for s in statements if s["Sid"] == "AuditTrail")
     assert table["Resource"] == [
         {"Fn::GetAtt": ["JobsTable", "Arn"]},
@@ -166,7 +193,7 @@ def test_table_matches_the_documented_design(resources: dict[str, Any]) -> None:
 
 def test_topics_are_encrypted_with_the_rotating_customer_key(resources: dict[str, Any]) -> None:
     topics = _of_type(resources, "AWS::SNS::Topic")
-    assert set(topics) == {"NotificationTopic", "AlarmTopic"}
+    assert set(topics) == {"NotificationTopic", "AlarmTopic", "ChatTopic"}
     for topic in topics.values():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "NotificationKey"}
     key = resources["NotificationKey"]["Properties"]
@@ -186,15 +213,33 @@ def test_topics_are_encrypted_with_the_rotating_customer_key(resources: dict[str
     }
 
 
-def test_only_the_poller_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
+def test_only_the_monitor_functions_may_publish_to_the_topic(resources: dict[str, Any]) -> None:
     policy = resources["NotificationTopicPolicy"]["Properties"]
     assert policy["Topics"] == [{"Ref": "NotificationTopic"}]
     deny = next(s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny")
     assert deny["Principal"] == "*"
     assert deny["Action"] == "sns:Publish"
-    assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["PollerFunctionRole", "Arn"]}}
+    # Both functions that record changes publish them (JobStartedFunction was denied before).
+    publishers = [
+        {"Fn::GetAtt": ["PollerFunctionRole", "Arn"]},
+        {
+            "Fn::If": [
+                "HasCloudTrailDiscovery",
+                {"Fn::GetAtt": ["JobStartedFunctionRole", "Arn"]},
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
+    ]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": publishers}}
+    allow = next(s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"AWS": publishers}
+    granted = {
+        name
+        for name in _of_type(resources, "AWS::Serverless::Function")
+        for _, s in _function_statements(resources, name)
+        if "sns:Publish" in _as_list(s["Action"])
     }
+    assert granted == {"PollerFunction", "JobStartedFunction"}
 
 
 def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str, Any]) -> None:
@@ -216,20 +261,47 @@ def test_queues_are_encrypted_and_both_are_wired_and_watched(resources: dict[str
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
     }
     assert watched == set(queues)
 
 
-def test_cycles_never_overlap_and_fit_the_schedule(resources: dict[str, Any]) -> None:
+def test_cycles_fit_the_schedule_and_reserve_concurrency_only_when_asked(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Overlapping cycles are safe (conditional writes, leased outbox): the reservation that
+    # prevents them is a parameter, off by default (a new account cannot spare the units).
+    for function, parameter, condition in (
+        ("PollerFunction", "PollerReservedConcurrency", "ReservesPollerConcurrency"),
+        ("JobStartedFunction", "JobStartedReservedConcurrency", "ReservesJobStartedConcurrency"),
+        ("AuditApiFunction", "AuditApiReservedConcurrency", "ReservesAuditApiConcurrency"),
+    ):
+        reserved = resources[function]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}, (
+            function
+        )
+        assert template["Parameters"][parameter]["Default"] == 0
+        assert template["Conditions"][condition] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]
+        }
     poller = resources["PollerFunction"]["Properties"]
-    assert poller["ReservedConcurrentExecutions"] == 1
     # The shortest schedule is one minute: a cycle must end before the next one starts.
     assert poller["Timeout"] < 60
-    assert poller["Tracing"] == "Active"
-    assert poller["Runtime"] == "python3.13"
-    assert poller["Architectures"] == ["arm64"]
     assert poller["Handler"] == "lfv_monitor.handlers.poll.lambda_handler"
+
+
+def test_api_logging_and_the_account_role_only_when_asked(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    api = resources["AuditApi"]["Properties"]
+    assert api["AccessLogSetting"]["Fn::If"][0] == "HasApiAccessLogging"
+    assert api["AccessLogSetting"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert template["Parameters"]["ApiAccessLogging"]["Default"] == "DISABLED"
+    assert template["Parameters"]["CreateApiGatewayAccountRole"]["Default"] == "false"
+    for name in ("ApiGatewayAccount", "ApiGatewayCloudWatchRole"):
+        assert resources[name]["Condition"] == "CreatesApiGatewayAccountRole"
+        assert resources[name]["DeletionPolicy"] == "Retain"
+    assert resources["AuditApiAccessLogGroup"]["Condition"] == "HasApiAccessLogging"
 
 
 def test_logs_have_a_retention_in_every_stage(
@@ -253,6 +325,8 @@ def test_email_and_slack_exist_only_when_configured(
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
     assert resources["SlackChannel"]["Condition"] == "HasSlack"
     assert resources["SlackChannelRole"]["Condition"] == "HasSlack"
+    for name in ("ChatTopic", "ChatTopicPolicy", "ChatNotificationRule"):
+        assert resources[name]["Condition"] == "HasSlack", name
     assert template["Conditions"]["HasSlack"] == {
         "Fn::And": [
             {"Fn::Not": [{"Fn::Equals": [{"Ref": "SlackWorkspaceId"}, ""]}]},
@@ -264,6 +338,83 @@ def test_email_and_slack_exist_only_when_configured(
     subscription = resources["NotificationEmailSubscription"]["Properties"]
     assert subscription["FilterPolicy"] == {"status": {"Ref": "NotifyStatuses"}}
     assert template["Parameters"]["NotifyStatuses"]["Default"] == "SUCCEEDED,FAILED"
+
+
+def test_chat_gets_the_same_status_filter_as_email_by_default(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the Slack channel: it hears job changes from the chat topic, not the full one
+    channel = resources["SlackChannel"]["Properties"]
+    assert channel["SnsTopicArns"] == [{"Ref": "ChatTopic"}, {"Ref": "AlarmTopic"}]
+    # and the chat topic is fed by a rule on the monitor's bus filtering detail.status
+    rule = resources["ChatNotificationRule"]["Properties"]
+    assert rule["EventBusName"] == {"Ref": "EventBus"}
+    assert rule["EventPattern"]["detail"] == {"status": {"Ref": "ChatStatuses"}}
+    assert rule["EventPattern"]["source"] == [{"Ref": "EventSource"}]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": "ChatTopic"}
+    # whose input transformer writes an Amazon Q Developer custom notification
+    transformer = target["InputTransformer"]
+    values = {name: f"value of {path}" for name, path in transformer["InputPathsMap"].items()}
+    notification = json.loads(_fill_input_template(transformer["InputTemplate"], values))
+    assert (notification["version"], notification["source"]) == ("1.0", "custom")
+    assert {"title", "description", "textType"} <= set(notification["content"])
+    # Then by default chat and email hear the same statuses
+    chat = template["Parameters"]["ChatStatuses"]
+    assert chat["Type"] == "CommaDelimitedList"
+    assert chat["Default"] == template["Parameters"]["NotifyStatuses"]["Default"]
+
+
+def _fill_input_template(template: str, values: dict[str, str]) -> str:
+    """What EventBridge makes of an input template: a placeholder inside a JSON string is
+    replaced by the text, one outside by the value as JSON."""
+    out, in_string, index = [], False, 0
+    while index < len(template):
+        char = template[index]
+        match = re.match(r"<(\w+)>", template[index:])
+        if match and match[1] in values:
+            value = values[match[1]]
+            out.append(value if in_string else json.dumps(value))
+            index += len(match[0])
+            continue
+        if char == '"' and template[index - 1] != "\\":
+            in_string = not in_string
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def test_alarm_periods_follow_the_schedule(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    period = {"Fn::FindInMap": ["SchedulePeriods", {"Ref": "SchedulePeriodMinutes"}, "Seconds"]}
+    schedule = {"Fn::FindInMap": ["SchedulePeriods", {"Ref": "SchedulePeriodMinutes"}, "Rate"]}
+    mapping = template["Mappings"]["SchedulePeriods"]
+    allowed = template["Parameters"]["SchedulePeriodMinutes"]["AllowedValues"]
+    assert sorted(int(k) for k in mapping) == sorted(allowed)
+    for minutes, entry in mapping.items():
+        assert entry["Seconds"] == 60 * int(minutes)
+        unit = "minute" if minutes == "1" else "minutes"
+        assert entry["Rate"] == f"rate({minutes} {unit})"
+    poller = resources["PollerFunction"]["Properties"]
+    assert poller["Events"]["Poll"]["Properties"]["ScheduleExpression"] == schedule
+    assert poller["Environment"]["Variables"]["SCHEDULE_EXPRESSION"] == schedule
+    for name in ("NoHealthyCycleAlarm", "ProjectFailureStreakAlarm", "PoisonItemsAlarm"):
+        assert resources[name]["Properties"]["Period"] == period, name
+    no_cycle = resources["NoHealthyCycleAlarm"]["Properties"]
+    assert no_cycle["EvaluationPeriods"] == no_cycle["DatapointsToAlarm"]
+    assert no_cycle["EvaluationPeriods"] == {"Ref": "AlarmAfterPeriods"}
+    assert no_cycle["TreatMissingData"] == "breaching"
+    oldest = resources["OldestCheckAgeAlarm"]["Properties"]
+    assert oldest["Metrics"][0]["MetricStat"]["Period"] == period
+
+
+def test_every_alarm_is_on_the_dashboard(resources: dict[str, Any]) -> None:
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    shown = set(re.findall(r"\$\{(\w+)\.Arn\}", body))
+    assert shown == set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    for metric in ("Coverage", "Backlog", "OldestCheckAgeSeconds", "ProjectFailureStreak"):
+        assert f'"{metric}"' in body, metric
 
 
 def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -> None:
@@ -279,19 +430,66 @@ def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -
 
 
 def test_the_registered_schema_is_the_event_contract_file(resources: dict[str, Any]) -> None:
-    content = resources["JobStateChangeSchema"]["Properties"]["Content"]
+    # Given the nested stack template.yaml includes for the schema registry
+    nested = resources["EventSchemas"]
+    assert nested["Type"] == "AWS::Serverless::Application"
+    assert ROOT / nested["Properties"]["Location"] == SCHEMA_REGISTRY_PATH
+    decoded, matches = decode_str(SCHEMA_REGISTRY_PATH.read_text())
+    assert not matches, matches
+    assert decoded is not None
+    # Then its schema is the event contract file, and template.yaml holds no copy of it
+    content = decoded["Resources"]["JobStateChangeSchema"]["Properties"]["Content"]
     assert json.loads(content) == json.loads(SCHEMA_PATH.read_text()), (
-        "template.yaml's schema differs from events/schemas: run python scripts/embed_schema.py"
+        "events/schema-registry.yaml's schema differs from events/schemas: "
+        "run python scripts/embed_schema.py"
     )
+    assert "BEGIN job-state-change.schema.json" not in TEMPLATE_PATH.read_text()
 
 
-def test_the_powertools_layer_is_the_pinned_version(resources: dict[str, Any]) -> None:
+def test_the_template_reads_in_the_order_a_reviewer_needs(resources: dict[str, Any]) -> None:
+    # Given the section headers of template.yaml, in file order
+    text = TEMPLATE_PATH.read_text()
+    headers = re.findall(r"^ *# =+ (.+)$", text, flags=re.MULTILINE)
+    # Then parameters come first, the resources in reading order, outputs last
+    assert headers == [
+        "parameters",
+        "the poll path",
+        "storage",
+        "delivery",
+        "the audit API",
+        "observability",
+        "outputs",
+    ]
+    # and each section holds its resources (spot checks)
+    order = list(resources)
+    sections = ["PollerFunction", "JobsTable", "EventBus", "AuditApi", "AlarmTopic", "Dashboard"]
+    assert [order.index(name) for name in sections] == sorted(order.index(n) for n in sections)
+    assert "BEGIN job-state-change.schema.json" not in text
+
+
+def test_the_functions_share_their_settings_through_globals(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    shared = template["Globals"]["Function"]
+    assert (shared["Runtime"], shared["Architectures"], shared["Tracing"]) == (
+        "python3.13",
+        ["arm64"],
+        "Active",
+    )
+    assert shared["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert shared["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "LfvMonitor"
+    for name in _of_type(resources, "AWS::Serverless::Function"):
+        props = resources[name]["Properties"]
+        assert not {"Runtime", "Architectures", "Layers", "Tracing", "CodeUri"} & set(props), name
+
+
+def test_the_powertools_layer_is_the_pinned_version(template: dict[str, Any]) -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pin = next(
         d for d in pyproject["project"]["dependencies"] if d.startswith("aws-lambda-powertools")
     )
     version = pin.split("==")[1]
-    (layer,) = resources["PollerFunction"]["Properties"]["Layers"]
+    (layer,) = template["Globals"]["Function"]["Layers"]
     assert layer == (
         "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/" + version + "}}"
     )
@@ -311,7 +509,7 @@ def test_the_schedule_sends_the_documented_event_with_its_execution_id() -> None
     import json
     from pathlib import Path
 
-    from lfv_workbench.local.cfn_yaml import load_template
+    from lfv_workbench.local.template import load_template
 
     template = load_template(Path(__file__).parents[2] / "template.yaml")
     schedule = template["Resources"]["PollerFunction"]["Properties"]["Events"]["Poll"]
@@ -324,7 +522,7 @@ def test_the_schedule_sends_the_documented_event_with_its_execution_id() -> None
 def test_cloudtrail_discovery_targets_the_poller_and_can_be_turned_off() -> None:
     from pathlib import Path
 
-    from lfv_workbench.local.cfn_yaml import load_template
+    from lfv_workbench.local.template import load_template
 
     template = load_template(Path(__file__).parents[2] / "template.yaml")
     rule = template["Resources"]["JobStartedRule"]

@@ -3,6 +3,13 @@
 Raw API output becomes domain models here; every response member is optional in the model, so
 nothing here trusts a field to be present or of the right type.  SDK errors are mapped to domain
 errors by error code, never by message text.
+
+Paging and parsing are bounded: a listing ends with a ``SourceError`` when a page token comes
+back a second time (any cycle, not only an immediate repeat), after ``max_pages`` pages, or when
+``out_of_time`` says the invocation's deadline is near (``DeadlineReachedError``); an answer over
+``MAX_RESPONSE_BYTES`` is refused before it is parsed, and one nested too deeply to parse
+(``RecursionError``) or too large to hold (``MemoryError``) is a ``SourceError`` too: an error of
+that project's listing or that job's describe, never of the whole cycle.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
-from lfv_monitor.clients import lookoutvision_client
+from lfv_monitor.clients import SERVICE_QUOTA_PER_SECOND, lookoutvision_client
 from lfv_monitor.domain.errors import (
     AccessDeniedError,
+    DeadlineReachedError,
     ResourceNotFoundError,
     ServiceUnreachableError,
     SourceError,
@@ -32,12 +40,30 @@ from lfv_monitor.domain.errors import (
 from lfv_monitor.domain.models import JobDescription, JobKey, JobSummary, Project
 
 PAGE_SIZE = 100
+#: Lambda's longest timeout: no invocation lives longer.
+MAX_INVOCATION_SECONDS = 900
+#: The most pages the service's quota serves to one listing within one invocation.
+MAX_PAGES = int(SERVICE_QUOTA_PER_SECOND * MAX_INVOCATION_SECONDS)
+#: A page of 100 summaries is well under 1 MB; a larger answer is refused before it is parsed.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 _UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)
 _ERRORS: dict[str, type[Exception]] = {
     "ResourceNotFoundException": ResourceNotFoundError,
     "AccessDeniedException": AccessDeniedError,
     "ThrottlingException": ThrottledError,
 }
+
+
+class _ResponseTooLargeError(Exception):
+    """Raised from botocore's ``before-parse`` event: the body is not parsed."""
+
+
+def _refuse_large_body(response_dict: Any = None, **_: Any) -> None:
+    body = response_dict.get("body") if isinstance(response_dict, dict) else None
+    if isinstance(body, bytes | bytearray) and len(body) > MAX_RESPONSE_BYTES:
+        raise _ResponseTooLargeError(
+            f"the answer is {len(body)} bytes, over the {MAX_RESPONSE_BYTES} bytes accepted"
+        )
 
 
 class RateLimiter:
@@ -106,15 +132,29 @@ def _jsonable(value: Any) -> Any:
 
 
 class LookoutVisionJobSource:
-    """Reads projects and model packaging jobs.  ``client`` defaults to a new client."""
+    """Reads projects and model packaging jobs.  ``client`` defaults to a new client.
 
-    def __init__(self, client: Any = None, *, rate_per_second: float | None = 4.0) -> None:
+    ``max_pages`` bounds one listing; ``out_of_time`` (set per invocation by the composition
+    root, see ``bootstrap.Monitor.run``) is asked between pages.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        rate_per_second: float | None = 4.0,
+        max_pages: int = MAX_PAGES,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> None:
         self.client = client if client is not None else lookoutvision_client()
+        self.max_pages = max_pages
+        self.out_of_time = out_of_time
         #: ThrottlingException answers received (each retried attempt counts).
         self.throttles = 0
         if rate_per_second:
             RateLimiter(rate_per_second).install(self.client)
         self.client.meta.events.register("needs-retry.lookoutvision", self._count_throttle)
+        self.client.meta.events.register("before-parse.lookoutvision", _refuse_large_body)
 
     def _count_throttle(self, response: Any = None, **_: Any) -> None:
         if response is not None:
@@ -148,6 +188,7 @@ class LookoutVisionJobSource:
                         status_message=_str(item.get("StatusMessage")),
                         last_updated=_time(item.get("LastUpdatedTimestamp")),
                         model_version=_str(item.get("ModelVersion")),
+                        created=_time(item.get("CreationTimestamp")),
                     )
                 )
         return jobs
@@ -156,6 +197,13 @@ class LookoutVisionJobSource:
         response = self._call(
             "describe_model_packaging_job", ProjectName=key.project, JobName=key.job
         )
+        try:
+            return self._description(key, response)
+        except RecursionError as exc:  # a document nested deeper than Python recurses
+            raise SourceError(f"{key}: the description is nested too deeply") from exc
+
+    @staticmethod
+    def _description(key: JobKey, response: dict[str, Any]) -> JobDescription:
         raw = response.get("ModelPackagingDescription")
         if not isinstance(raw, dict):
             raise SourceError(f"{key}: the response has no ModelPackagingDescription")
@@ -179,17 +227,35 @@ class LookoutVisionJobSource:
 
     # -- plumbing ------------------------------------------------------------------------
     def _pages(self, operation: str, result_key: str, project: str | None = None) -> Iterator[Any]:
+        """Every page of one listing; a ``SourceError`` ends it when it cannot end by itself."""
         kwargs: dict[str, Any] = {"MaxResults": PAGE_SIZE}
+        where = f"{operation} {project}" if project is not None else operation
         if project is not None:
             kwargs["ProjectName"] = project
-        while True:
+        seen: set[str] = set()
+        for page in range(1, self.max_pages + 1):
             response = self._call(operation, **kwargs)
             items = response.get(result_key)
             yield items if isinstance(items, list) else []
             token = response.get("NextToken")
-            if not token or token == kwargs.get("NextToken"):
+            if not token:
                 return
+            if not isinstance(token, str) or token in seen:
+                raise SourceError(
+                    f"{where}: page {page} repeats the page token {_str(token)!r:.60}: "
+                    "the listing would never end"
+                )
+            seen.add(token)
+            if self.out_of_time is not None and self.out_of_time():
+                raise DeadlineReachedError(
+                    f"{where}: the invocation's deadline came after page {page}; "
+                    "the listing is left for the next cycle"
+                )
             kwargs["NextToken"] = token
+        raise SourceError(
+            f"{where}: more than {self.max_pages} pages, more than the service's quota "
+            "serves in one invocation"
+        )
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         where = "/".join(str(kwargs[k]) for k in ("ProjectName", "JobName") if k in kwargs)
@@ -212,4 +278,10 @@ class LookoutVisionJobSource:
             # botocore's parser on a malformed body: a timestamp that is not one, a list item
             # that is not an object, ... (it raises these, not a BotoCoreError)
             raise SourceError(f"{operation} {where}: malformed response: {exc}") from exc
+        except RecursionError as exc:  # JSON nested deeper than the parser recurses
+            raise SourceError(f"{operation} {where}: the answer is nested too deeply") from exc
+        except _ResponseTooLargeError as exc:
+            raise SourceError(f"{operation} {where}: {exc}") from exc
+        except MemoryError as exc:  # what was allocated for it is freed as this unwinds
+            raise SourceError(f"{operation} {where}: the answer is too large to hold") from exc
         return response if isinstance(response, dict) else {}

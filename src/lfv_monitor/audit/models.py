@@ -33,6 +33,14 @@ class ChangeRecord(BaseModel):
     observer: str = Field(description="who or what recorded the change (the monitor's name)")
     event_id: str = Field(description="the eventId of the announced event (sha256 hex)")
     project_arn: str | None = None
+    created_at: datetime | None = Field(
+        default=None,
+        description=(
+            "the job's CreationTimestamp: which incarnation of the name this record is about "
+            "(a job re-created under the same name has another); null on records written "
+            "before it was kept"
+        ),
+    )
 
 
 class JobStateRecord(BaseModel):
@@ -52,6 +60,12 @@ class JobStateRecord(BaseModel):
     )
     project_arn: str | None = None
     last_event_id: str | None = None
+    created_at: datetime | None = Field(
+        default=None, description="the current incarnation's CreationTimestamp, if known"
+    )
+    removed: bool = Field(
+        default=False, description="true when the monitor recorded the job as gone"
+    )
 
 
 class ChangePage(BaseModel):

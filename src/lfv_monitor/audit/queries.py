@@ -11,18 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lfv_monitor.audit.errors import InvalidPageTokenError, InvalidQueryError, NoHistoryError
-from lfv_monitor.audit.models import ChangePage, ChangeRecord, JobStatePage, JobStateRecord
+from lfv_monitor.audit.models import ChangePage, JobStatePage
+from lfv_monitor.audit.records import change_records, state_records
 from lfv_monitor.audit.timespec import check_range
 from lfv_monitor.audit.tokens import decode_token, encode_token
 from lfv_monitor.clients import aws_client
 from lfv_monitor.domain.errors import StoreError
+from lfv_monitor.table import layout
+from lfv_monitor.table.codec import plain
+from lfv_monitor.table.layout import key_time
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -34,18 +38,6 @@ JOB_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 STATUS_PATTERN = r"^[A-Za-z][A-Za-z_]{0,39}$"
 
 _ser = TypeSerializer()
-_de = TypeDeserializer()
-_VERSION = re.compile(r"^\d{10}$")
-_KEY_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-
-
-def key_time(ts: datetime) -> str:
-    """``ts`` as the table's sort keys spell it (``adapters.dynamodb.iso``, year zero-padded)."""
-    t = ts.astimezone(UTC)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        f".{t.microsecond:06d}Z"
-    )
 
 
 def check_project(project: str) -> str:
@@ -133,91 +125,12 @@ class _Plan:
         return key
 
 
-def _split(value: str, parts: int) -> list[str] | None:
-    pieces = value.split("#")
-    return pieces if len(pieces) == parts and all(pieces) else None
-
-
 def _history_key(project: str, job: str) -> Callable[[str], tuple[str, str] | None]:
-    def derive(sk: str) -> tuple[str, str] | None:
-        ok = sk.startswith("V#") and _VERSION.match(sk[2:])
-        return (f"JOB#{project}#{job}", sk) if ok else None
-
-    return derive
+    return lambda sk: layout.history_key_of(project, job, sk)
 
 
 def _by_project_key(project: str) -> Callable[[str], tuple[str, str] | None]:
-    def derive(value: str) -> tuple[str, str] | None:
-        parts = _split(value, 3)
-        if not parts or not _KEY_TIME.match(parts[0]) or not _VERSION.match(parts[2]):
-            return None
-        return f"JOB#{project}#{parts[1]}", f"V#{parts[2]}"
-
-    return derive
-
-
-def _by_status_change_key(value: str) -> tuple[str, str] | None:
-    parts = _split(value, 4)
-    if not parts or not _KEY_TIME.match(parts[0]) or not _VERSION.match(parts[3]):
-        return None
-    return f"JOB#{parts[1]}#{parts[2]}", f"V#{parts[3]}"
-
-
-def _state_key(value: str) -> tuple[str, str] | None:
-    parts = _split(value, 2)
-    return (f"JOB#{parts[0]}#{parts[1]}", "STATE") if parts else None
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _de.deserialize(v) for k, v in item.items()}
-
-
-def _parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _from_epoch(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(float(value), tz=UTC)
-
-
-def change_record(item: dict[str, Any]) -> ChangeRecord:
-    """A history item (plain values) as a record."""
-    observed = _parse_time(item["observed_at"])
-    assert observed is not None
-    return ChangeRecord(
-        project=item["project"],
-        job=item["job"],
-        version=int(item["version"]),
-        observed_at=observed,
-        change_type=item["change_type"],
-        status=item.get("status"),
-        previous_status=item.get("previous_status"),
-        status_message=item.get("status_message"),
-        status_message_truncated=bool(item.get("status_message_digest")),
-        previous_status_message=item.get("previous_status_message"),
-        skipped_states=list(item.get("skipped_states") or []),
-        observer=item.get("observer", "lfv-monitor"),
-        event_id=item["event_id"],
-        project_arn=item.get("project_arn"),
-    )
-
-
-def state_record(item: dict[str, Any]) -> JobStateRecord:
-    """A state item (plain values) as a record."""
-    return JobStateRecord(
-        project=item["project"],
-        job=item["job"],
-        status=item.get("status"),
-        status_message=item.get("status_message"),
-        status_message_truncated=bool(item.get("status_message_digest")),
-        version=int(item["version"]),
-        observed_at=_parse_time(item.get("observed_at")),
-        last_updated=_from_epoch(item.get("last_updated")),
-        project_arn=item.get("project_arn"),
-        last_event_id=item.get("last_event_id"),
-    )
+    return lambda value: layout.key_of_project_change(project, value)
 
 
 class AuditQueries:
@@ -241,15 +154,15 @@ class AuditQueries:
         check_job(job)
         plan = _Plan(
             index=None,
-            partition=("pk", f"JOB#{project}#{job}"),
+            partition=("pk", layout.job_partition(project, job)),
             sort_attribute="sk",
             table_key=_history_key(project, job),
-            prefix="V#",
+            prefix=layout.HISTORY_PREFIX,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None:
             raise NoHistoryError(f"no history for job {project}/{job}")
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 2. a project's changes in a time range (optionally with one status) ---------------
     def project_changes(
@@ -265,8 +178,8 @@ class AuditQueries:
         check_project(project)
         check_range(since, until)
         plan = _Plan(
-            index="ByProject",
-            partition=("gsi1pk", f"PROJECT#{project}"),
+            index=layout.BY_PROJECT,
+            partition=("gsi1pk", layout.project_partition(project)),
             sort_attribute="gsi1sk",
             table_key=_by_project_key(project),
             lower=key_time(since) if since else None,
@@ -276,7 +189,7 @@ class AuditQueries:
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None and not self._project_known(project):
             raise NoHistoryError(f"no history for project {project}")
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 3. changes to one status across projects in a time range ---------------------------
     def status_changes(
@@ -291,15 +204,15 @@ class AuditQueries:
         status = check_status(status)
         check_range(since, until)
         plan = _Plan(
-            index="ByStatus",
-            partition=("gsi2pk", f"STATUS#{status}"),
+            index=layout.BY_STATUS,
+            partition=("gsi2pk", layout.status_change_partition(status)),
             sort_attribute="gsi2sk",
-            table_key=_by_status_change_key,
+            table_key=layout.key_of_status_change,
             lower=key_time(since) if since else None,
             upper=key_time(until) + "~" if until else None,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
-        return ChangePage(items=[change_record(i) for i in items], next_token=token)
+        return ChangePage(items=change_records(items), next_token=token)
 
     # -- 4. current state of the tracked jobs with one status -------------------------------
     def jobs(
@@ -312,16 +225,16 @@ class AuditQueries:
     ) -> JobStatePage:
         status = check_status(status)
         plan = _Plan(
-            index="ByStatus",
-            partition=("gsi2pk", f"STATE#{status}"),
+            index=layout.BY_STATUS,
+            partition=("gsi2pk", layout.state_partition(status)),
             sort_attribute="gsi2sk",
-            table_key=_state_key,
+            table_key=layout.key_of_state,
             prefix=f"{check_project(project)}#" if project is not None else None,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None and project and not self._project_known(project):
             raise NoHistoryError(f"no history for project {project}")
-        return JobStatePage(items=[state_record(i) for i in items], next_token=token)
+        return JobStatePage(items=state_records(items), next_token=token)
 
     # -- plumbing -------------------------------------------------------------------------
     def _page(
@@ -360,7 +273,7 @@ class AuditQueries:
             response = self._call(kwargs)
             for raw in response.get("Items", []):
                 returned += 1
-                yield _plain(raw)
+                yield plain(raw)
             last = response.get("LastEvaluatedKey")
             if not last:
                 return
@@ -370,9 +283,9 @@ class AuditQueries:
         response = self._call(
             {
                 "TableName": self.table,
-                "IndexName": "ByProject",
+                "IndexName": layout.BY_PROJECT,
                 "KeyConditionExpression": "gsi1pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": f"PROJECT#{project}"}},
+                "ExpressionAttributeValues": {":p": {"S": layout.project_partition(project)}},
                 "Limit": 1,
             }
         )

@@ -1,5 +1,8 @@
 """What ``history``, ``changes`` and ``jobs`` share: flags, the query object, output, errors.
 
+Every piece of stored service text is printed through ``safe_output`` (escaped for the terminal,
+formula-safe in CSV, lossless JSON with unsafe characters as ``\\uXXXX``).
+
 Exit codes: 0 answered (even with no rows), 1 no history for the named project/job or the
 table could not be read, 2 bad input (names, time range, page token, missing table name).
 """
@@ -8,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -65,6 +67,7 @@ def run_query(
     """Run ``ask(queries, token)`` (page by page with ``--all``) and print the result."""
     from lfv_monitor.audit import AuditQueries, InvalidQueryError, NoHistoryError
     from lfv_monitor.commands.aws_options import apply_aws_options
+    from lfv_monitor.commands.safe_output import json_text, printable
     from lfv_monitor.domain.errors import StoreError
 
     out = out or sys.stdout
@@ -81,13 +84,13 @@ def run_query(
             page = ask(queries, page.next_token)
             items += page.items
     except InvalidQueryError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {printable(str(exc))}", file=sys.stderr)
         return 2
     except NoHistoryError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {printable(str(exc))}", file=sys.stderr)
         return 1
     except StoreError as exc:
-        print(f"{prog}: could not read the audit history: {exc}", file=sys.stderr)
+        print(f"{prog}: could not read the audit history: {printable(str(exc))}", file=sys.stderr)
         return 1
     next_token = page.next_token
     if args.output == "json":
@@ -95,7 +98,7 @@ def run_query(
             "items": [i.model_dump(mode="json", by_alias=True) for i in items],
             "nextToken": next_token,
         }
-        out.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(body) + "\n")
     elif args.output == "csv":
         write_csv(items, out)
         if next_token:
@@ -112,6 +115,8 @@ def run_query(
 
 
 def write_csv(items: list[BaseModel], out: TextIO) -> None:
+    from lfv_monitor.commands.safe_output import csv_cell
+
     rows = [i.model_dump(mode="json", by_alias=True) for i in items]
     if not rows:
         return
@@ -120,7 +125,7 @@ def write_csv(items: list[BaseModel], out: TextIO) -> None:
     for row in rows:
         writer.writerow(
             {
-                k: ";".join(v) if isinstance(v, list) else ("" if v is None else v)
+                k: csv_cell(";".join(v) if isinstance(v, list) else ("" if v is None else v))
                 for k, v in row.items()
             }
         )
@@ -130,7 +135,10 @@ def console(out: TextIO) -> Any:
     from rich.console import Console
 
     width = None if out.isatty() else 200
-    return Console(file=out, width=width, highlight=False, soft_wrap=False)
+    # No markup or emoji codes: a status message "[/]" or ":fire:" is text, not a style.
+    return Console(
+        file=out, width=width, highlight=False, soft_wrap=False, markup=False, emoji=False
+    )
 
 
 def when(value: Any) -> str:
@@ -138,21 +146,23 @@ def when(value: Any) -> str:
 
 
 def short(text: str | None, limit: int = 120) -> str:
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    from lfv_monitor.commands.safe_output import one_line
+
+    return one_line(text, limit)
 
 
 def render_changes(items: list[Any], out: TextIO, *, title: str, with_job: bool = True) -> None:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    from lfv_monitor.commands.safe_output import printable
+
+    table = Table(title=printable(title), title_justify="left")
     table.add_column("observed (UTC)", no_wrap=True)
     if with_job:
         table.add_column("project")
         table.add_column("job")
     table.add_column("v", justify="right")
+    table.add_column("job created (UTC)", no_wrap=True)  # the incarnation
     table.add_column("change")
     table.add_column("status")
     table.add_column("message", overflow="fold")
@@ -166,10 +176,11 @@ def render_changes(items: list[Any], out: TextIO, *, title: str, with_job: bool 
             row += [c.project, c.job]
         row += [
             str(c.version),
+            when(c.created_at),
             c.change_type,
             status,
             short(c.status_message) + (" [cut]" if c.status_message_truncated else ""),
             c.observer,
         ]
-        table.add_row(*row)
+        table.add_row(*(printable(str(cell)) for cell in row))
     console(out).print(table)

@@ -54,15 +54,18 @@ def render_jobs(items: list[Any], out: TextIO, *, title: str) -> None:
     from rich.table import Table
 
     from lfv_monitor.commands.audit_common import console, short, when
+    from lfv_monitor.commands.safe_output import printable
 
-    table = Table(title=title, title_justify="left")
-    for column in ("project", "job", "status", "since (UTC)", "v", "message"):
+    table = Table(title=printable(title), title_justify="left")
+    for column in ("project", "job", "created (UTC)", "status", "since (UTC)", "v", "message"):
         table.add_column(column, overflow="fold" if column == "message" else "ellipsis")
     for s in items:
+        status = printable(s.status or "-")
         table.add_row(
-            s.project,
-            s.job,
-            s.status or "-",
+            printable(s.project),
+            printable(s.job),
+            when(s.created_at),
+            status if not s.removed else f"gone ({status})",
             when(s.observed_at),
             str(s.version),
             short(s.status_message) + (" [cut]" if s.status_message_truncated else ""),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import sys
 from typing import Any
@@ -60,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ["ACTIVE_POLL_INTERVAL"] = "0"
 
     from lfv_monitor import bootstrap
+    from lfv_monitor.commands.safe_output import json_text
     from lfv_monitor.domain.errors import ConfigurationError
     from lfv_monitor.handlers.poll import lambda_handler
     from lfv_monitor.lambda_context import LocalContext, scheduled_event
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     logger.setLevel("DEBUG" if args.verbose else "WARNING")
     try:
         monitor = bootstrap.build_monitor()
+        monitor.settings.check_timeout(args.timeout)
     except ConfigurationError as exc:
         print(f"lfv-monitor poll: {exc}", file=sys.stderr)
         print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
@@ -78,15 +79,11 @@ def run(args: argparse.Namespace) -> int:
         summary = lambda_handler(scheduled_event(), context, service=monitor)
     report = monitor.last_report
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(json_text(summary))
     else:
         print(render_report(summary))
         for change in report.recorded if report else []:
-            print(
-                f"  {change.change_type.value:<15} {change.key}  "
-                f"{change.previous_status or '-'} -> {change.status}"
-                + (f"  ({_short(change.status_message)})" if change.status_message else "")
-            )
+            print(change_line(change))
     if summary.get("configError"):
         print(f"lfv-monitor poll: {summary['configError']}", file=sys.stderr)
         return 2
@@ -96,9 +93,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def change_line(change: Any) -> str:
+    """One recorded change, its service text escaped for the terminal."""
+    from lfv_monitor.commands.safe_output import one_line, printable
+
+    return printable(
+        f"  {change.change_type.value:<15} {change.key}  "
+        f"{one_line(change.previous_status, 40) or '-'} -> {one_line(change.status, 40)}"
+    ) + (f"  ({one_line(change.status_message, 80)})" if change.status_message else "")
 
 
 def render_report(summary: dict[str, Any]) -> str:

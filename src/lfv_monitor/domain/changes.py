@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from lfv_monitor.domain.events import event_id_for
@@ -54,19 +55,55 @@ def needs_describe(summary: JobSummary, stored: StoredJob | None) -> bool:
 
 
 def listing_differs(summary: JobSummary, stored: StoredJob | None) -> bool:
-    """Never recorded, re-appeared after removal, or any of Status, StatusMessage,
-    LastUpdatedTimestamp differing from the stored snapshot.
+    """Never recorded, re-appeared after removal, re-created (another CreationTimestamp), or
+    any of Status, StatusMessage, LastUpdatedTimestamp differing from the stored snapshot.
 
-    The watch loop describes only these: the list carries both fields a change is made of, so a
-    job whose list entry matches its snapshot cannot have changed.
+    The scan and the watch describe only these: the list carries both fields a change is made
+    of, so a job whose list entry matches its snapshot cannot have changed.
     """
     if stored is None or stored.removed:
         return True
     return (
-        summary.status != stored.status
+        not stored.same_incarnation(summary.created)
+        or not stored.same_status(summary.status)
         or not stored.same_message(summary.status_message)
         or summary.last_updated != stored.last_updated
     )
+
+
+#: The StatusMessage recorded when a job in progress gives way to a job re-created under its name.
+RECREATED_REASON = "A new job was created under this name: this one is gone."
+
+
+def detect_changes(
+    stored: StoredJob | None,
+    description: JobDescription,
+    *,
+    observed_at: datetime,
+    baseline: bool,
+    project_arn: str | None = None,
+) -> list[Change]:
+    """The changes to record, in order, for ``description`` against ``stored``.
+
+    Usually none or one (``detect_change``).  A job re-created under a recorded name (another
+    CreationTimestamp) starts its own history: the old incarnation, if it was in progress, is
+    ``REMOVED`` first, then the new one is ``DISCOVERED``; the old records are never rewritten.
+    """
+    change = detect_change(
+        stored, description, observed_at=observed_at, baseline=baseline, project_arn=project_arn
+    )
+    if change is None or stored is None or not _recreated(stored, description):
+        return [] if change is None else [change]
+    if not stored.in_progress:
+        return [change]
+    gone = removal(stored, observed_at=observed_at, reason=RECREATED_REASON)
+    version = gone.version + 1
+    event_id = event_id_for(change.key, version, change.status, change.status_message)
+    return [gone, replace(change, version=version, event_id=event_id)]
+
+
+def _recreated(stored: StoredJob, description: JobDescription) -> bool:
+    return not stored.removed and not stored.same_incarnation(description.creation_timestamp)
 
 
 def detect_change(
@@ -79,15 +116,16 @@ def detect_change(
 ) -> Change | None:
     """The change ``description`` makes against ``stored``, or None.
 
-    Only ``Status`` and ``StatusMessage`` count; anything else is not a change.
+    Only ``Status`` and ``StatusMessage`` count; anything else is not a change, except a new
+    incarnation (another CreationTimestamp under the same name): that is ``DISCOVERED``.
     """
     status, message = description.status, description.status_message
     arn = project_arn or (stored.project_arn if stored else None)
-    if stored is None or stored.removed:
+    if stored is None or stored.removed or _recreated(stored, description):
         change_type = ChangeType.BASELINE if baseline and stored is None else ChangeType.DISCOVERED
         previous_status = previous_message = None
         skipped = () if change_type is ChangeType.BASELINE else skipped_states(None, status)
-    elif status != stored.status:
+    elif not stored.same_status(status):
         change_type = ChangeType.STATUS
         previous_status, previous_message = stored.status, stored.status_message
         skipped = skipped_states(stored.status, status)
@@ -111,6 +149,7 @@ def detect_change(
         skipped_states=skipped,
         project_arn=arn,
         description=description,
+        created=description.creation_timestamp,
     )
 
 
@@ -129,4 +168,5 @@ def removal(stored: StoredJob, *, observed_at: datetime, reason: str | None = No
         previous_status_message=stored.status_message,
         observed_at=observed_at,
         project_arn=stored.project_arn,
+        created=stored.created,
     )

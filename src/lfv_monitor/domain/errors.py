@@ -45,3 +45,8 @@ class DeliveryError(MonitorError):
     def __init__(self, message: str, *, failed_event_ids: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.failed_event_ids = failed_event_ids
+
+
+class DeadlineReachedError(SourceError):
+    """A listing stopped between pages because the invocation's deadline is near; the next
+    cycle lists that project again (the cycle reports it as the deadline, not a fault)."""

@@ -164,7 +164,9 @@ def build_detail(change: Change) -> dict[str, Any]:
         ),
         "isTerminal": change.is_terminal,
         "skippedStates": [clean_text(s) for s in change.skipped_states],
-        "creationTimestamp": iso_utc(description.creation_timestamp if description else None),
+        "creationTimestamp": iso_utc(
+            description.creation_timestamp if description else change.created
+        ),
         "lastUpdatedTimestamp": iso_utc(description.last_updated if description else None),
         "observedAt": iso_utc(change.observed_at),
         "observedBy": _optional_text(change.observer, "observedBy", cut, 256),

@@ -27,8 +27,14 @@ def is_terminal(status: str | None) -> bool:
 
 
 def message_digest(message: str | None) -> str | None:
-    """A fingerprint of a StatusMessage, for comparing texts too long to store twice."""
-    return None if message is None else hashlib.sha256(message.encode()).hexdigest()
+    """A fingerprint of a text (StatusMessage or Status), for comparing texts stored shortened.
+
+    Any ``str`` has one: lone surrogates are encoded as they are (``surrogatepass``), so two
+    different texts never share a digest and valid text digests as plain UTF-8.
+    """
+    if message is None:
+        return None
+    return hashlib.sha256(message.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ChangeType(enum.StrEnum):
@@ -65,6 +71,8 @@ class JobSummary:
     status_message: str | None = None
     last_updated: datetime | None = None
     model_version: str | None = None
+    #: The listed job's CreationTimestamp: another one than recorded is a re-created job.
+    created: datetime | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -112,6 +120,18 @@ class StoredJob:
     project_arn: str | None = None
     #: Set when ``status_message`` was stored shortened: the digest of the full text.
     status_message_digest: str | None = None
+    #: The monitor recorded the job as gone (``ChangeType.REMOVED``).  Apart from ``status``: a
+    #: service status that reads "REMOVED" is just a status.
+    removed: bool = False
+    #: Set when ``status`` was stored shortened or cleaned: the digest of the full text.
+    status_digest: str | None = None
+    #: The recorded incarnation's CreationTimestamp (None: unknown, recorded before it was kept).
+    created: datetime | None = None
+
+    def same_incarnation(self, created: datetime | None) -> bool:
+        """Is a job created at ``created`` the one recorded here?  A job is identified by
+        project, name and CreationTimestamp; when either side does not know it, it is."""
+        return self.created is None or created is None or created == self.created
 
     def same_message(self, message: str | None) -> bool:
         """Is ``message`` the StatusMessage recorded here (even if stored shortened)?"""
@@ -119,9 +139,11 @@ class StoredJob:
             return message_digest(message) == self.status_message_digest
         return message == self.status_message
 
-    @property
-    def removed(self) -> bool:
-        return self.status == REMOVED
+    def same_status(self, status: str | None) -> bool:
+        """Is ``status`` the Status recorded here (even if stored shortened)?"""
+        if self.status_digest is not None:
+            return message_digest(status) == self.status_digest
+        return status == self.status
 
     @property
     def in_progress(self) -> bool:
@@ -146,6 +168,7 @@ class Change:
     description: JobDescription | None = None  # None for REMOVED
     observer: str = "lfv-monitor"  # who recorded it: the function name, or "cli@host"
     correlation_id: str | None = None  # the cycle that recorded it (the schedule's execution id)
+    created: datetime | None = None  # the incarnation's CreationTimestamp (None: unknown)
 
     @property
     def announce(self) -> bool:

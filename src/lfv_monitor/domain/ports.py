@@ -69,10 +69,6 @@ class SnapshotStore(Protocol):
         """Remember the scan's place; an empty ``Rotation()`` deletes the record."""
         ...
 
-    def take_poisoned(self) -> int:
-        """The number of stored items set aside as malformed since the last call."""
-        ...
-
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         """Current-state items of ``keys`` (absent keys are simply missing), read in batches."""
         ...
@@ -108,6 +104,11 @@ class SnapshotStore(Protocol):
 
     def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
         """Remove ``channel`` from these outbox entries (and an entry once it has none)."""
+        ...
+
+    def take_poisoned(self) -> int:
+        """The number of stored items set aside as malformed since the last call (the cycle
+        adds it to ``report.poison_items``).  Reads never raise for a malformed item."""
         ...
 
 

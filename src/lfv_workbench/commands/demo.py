@@ -2,38 +2,29 @@
 
 It starts the local stack (``lfv_workbench.local.up.LocalStack``: moto + the simulator +
 template.yaml's resources) with the simulator's clock frozen, plays a scenario one virtual minute
-per poll cycle through the Lambda handler (``lfv_workbench.local.demo.play``), and shows each
+per poll cycle through the Lambda handler (``lfv_workbench.demo.engine.play``), and shows each
 change as the bus rule's queue, an email reader and a Slack channel receive it.  On a terminal
 the view is live (rich); otherwise (a pipe, CI) it prints plain lines; ``--json`` prints only the
-summary.  Exits 1 when the simulator, the audit trail and the deliveries disagree.
+summary (the views: ``lfv_workbench.demo.views`` and ``.live``).  Exits 1 when the simulator,
+the audit trail and the deliveries disagree.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
+
+from lfv_monitor.commands.safe_output import json_text
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
-
-    from lfv_monitor.domain.models import Change, JobKey
-    from lfv_workbench.local.demo import CycleOutcome, DemoResult
-    from lfv_workbench.local.up import LocalStackInfo
+    from lfv_workbench.demo.views import View
 
 #: Wall seconds between cycles on a terminal, so a person can follow (0 elsewhere).
 INTERACTIVE_PACE = 0.6
-STATUS_STYLE = {
-    "CREATED": "cyan",
-    "RUNNING": "yellow",
-    "SUCCEEDED": "green",
-    "FAILED": "bold red",
-    "REMOVED": "magenta",
-}
 
 
 def register(subparsers: Any) -> None:
@@ -91,7 +82,7 @@ def _quiet_logs() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lfv_workbench.local.demo import play
+    from lfv_workbench.demo.engine import play
     from lfv_workbench.local.stack import StackDeployError
     from lfv_workbench.local.up import LocalStack, LocalStackError
     from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
@@ -110,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
     interactive = _interactive(args)
     pace = args.pace if args.pace is not None else (INTERACTIVE_PACE if interactive else 0.0)
     _quiet_logs()
-    view: View = (
-        QuietView() if args.json else (LiveView() if interactive else PlainView(sys.stdout))
-    )
+    view = _view(args, interactive)
     jobs = sum(len(p.jobs) for p in scenario.projects)
     view.starting(os.path.basename(path), len(scenario.projects), jobs)
     started = time.monotonic()
@@ -129,329 +118,19 @@ def run(args: argparse.Namespace) -> int:
         return 1
     result.wall_seconds = time.monotonic() - started
     if args.json:
-        print(json.dumps(result.summary(), indent=2))
+        print(json_text(result.summary()))
     else:
         view.finish(result)
     return 0 if result.match else 1
 
 
-# ---------------------------------------------------------------------------------- views
+def _view(args: argparse.Namespace, interactive: bool) -> View:
+    from lfv_workbench.demo.views import PlainView, QuietView
 
+    if args.json:
+        return QuietView()
+    if interactive:
+        from lfv_workbench.demo.live import LiveView
 
-def _hhmmss(outcome: CycleOutcome) -> str:
-    return outcome.time.strftime("%H:%M:%S")
-
-
-def _arrow(change: Change) -> str:
-    return f"{change.previous_status or 'new'} -> {change.status or '-'}"
-
-
-def _one_line(text: str | None, limit: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _event_line(event: dict[str, Any]) -> str:
-    d = event["detail"]
-    return (
-        f"{d['changeType']:<14} {d['projectName']}/{d['jobName']} "
-        f"{d['previousStatus'] or 'new'} -> {d['status']}"
-    )
-
-
-def _summary_line(result: DemoResult) -> str:
-    s = result.summary()
-    c = s["changes"]
-    verdict = (
-        "all match, each delivered once"
-        if result.match
-        else "MISMATCH: " + "; ".join(result.differences())
-    )
-    return (
-        f"{c['simulator']} changes made by the simulator, {c['recorded']} recorded in DynamoDB, "
-        f"{c['events']} events delivered by the bus rule, {c['notifications']} notifications "
-        f"delivered by SNS: {verdict}. {s['cycles']} cycles ({s['throttledCycles']} throttled), "
-        f"{s['virtualStart'][11:19]}-{s['virtualEnd'][11:19]} virtual, "
-        f"{result.wall_seconds:.1f} s wall."
-    )
-
-
-class FixedHeight:
-    """Renders a layout ``height`` lines tall (a Layout alone takes the whole terminal)."""
-
-    def __init__(self, renderable: Any, height: int) -> None:
-        self.renderable = renderable
-        self.height = height
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from console.render(self.renderable, options.update(height=self.height))
-
-
-class View:
-    def starting(self, scenario: str, projects: int, jobs: int) -> None: ...
-    def started(self, info: LocalStackInfo, seconds: float) -> None: ...
-    def cycle(self, outcome: CycleOutcome) -> None: ...
-    def stop(self) -> None: ...
-    def finish(self, result: DemoResult) -> None: ...
-
-
-class QuietView(View):
-    """``--json``: nothing but the summary."""
-
-
-class PlainView(View):
-    """Plain lines, for pipes, logs and CI."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def _print(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
-
-    def starting(self, scenario: str, projects: int, jobs: int) -> None:
-        self._print(
-            f"lfv-monitor demo: {scenario} ({projects} projects, {jobs} jobs), "
-            "one poll cycle per virtual minute through the Lambda handler"
-        )
-
-    def started(self, info: LocalStackInfo, seconds: float) -> None:
-        self._print(
-            f"local stack up in {seconds:.1f} s: AWS emulator {info.aws_endpoint_url}, "
-            f"simulator {info.simulator_url}, table {info.table_name}"
-        )
-
-    def cycle(self, outcome: CycleOutcome) -> None:
-        stamp = f"[{outcome.number:>2}/{outcome.total} {_hhmmss(outcome)}]"
-        pad = " " * len(stamp)
-        summary = outcome.summary
-        if summary.get("baseline"):
-            self._print(
-                f"{stamp} baseline: {len(outcome.recorded)} jobs recorded silently "
-                "(a new stack announces nothing it did not see change)"
-            )
-            return
-        if outcome.throttled:
-            self._print(
-                f"{stamp} throttled: {summary.get('throttles', 0)} calls refused "
-                "(ThrottlingException); the next cycle catches up"
-            )
-        elif not outcome.recorded:
-            self._print(f"{stamp} no change")
-        for change in outcome.recorded:
-            self._print(
-                f"{stamp} {change.change_type.value:<14} {change.key}: {_arrow(change)}"
-                + (f'  "{_one_line(change.status_message, 60)}"' if change.status_message else "")
-            )
-        for event in outcome.events:
-            self._print(f"{pad} rule  <- {_event_line(event)}")
-        for notification in outcome.notifications:
-            self._print(f"{pad} email <- Subject: {notification.subject}")
-            self._print(f"{pad} slack <- {notification.chat_title}")
-
-    def finish(self, result: DemoResult) -> None:
-        if result.history_key is not None:
-            self._print()
-            self._print(
-                f"Audit history of {result.history_key} (DynamoDB Query "
-                f"pk = JOB#{result.history_key.project}#{result.history_key.job}):"
-            )
-            for change in result.history:
-                self._print(
-                    f"  v{change.version} {change.observed_at:%H:%M:%S} "
-                    f"{change.change_type.value:<14} {change.status or '-':<10} "
-                    f"{_one_line(change.status_message, 60)}"
-                )
-        self._print()
-        self._print("Summary: " + _summary_line(result))
-
-
-class LiveView(View):
-    """A live terminal view (rich): jobs, the rule's events, email, Slack, progress."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.live import Live
-
-        # A fixed file: the demo silences the function's own prints with redirect_stdout.
-        self.console: Console = Console(file=sys.stdout)
-        self.live: Live | None = None
-        self.jobs: dict[JobKey, Change] = {}
-        self.changed: set[JobKey] = set()
-        self.events: list[str] = []
-        self.last: CycleOutcome | None = None
-        self.email: tuple[str, str] | None = None
-        self.slack: tuple[str, str] | None = None
-        self.throttled = 0
-        self.changes = 0
-        self.status: Any = None
-        self.title = ""
-
-    def starting(self, scenario: str, projects: int, jobs: int) -> None:
-        self.title = f"lfv-monitor demo · {scenario} · {projects} projects, {jobs} jobs"
-        self.status = self.console.status(
-            "Starting the local stack: moto, the simulator, template.yaml's resources…"
-        )
-        self.status.start()
-
-    def started(self, info: LocalStackInfo, seconds: float) -> None:
-        from rich.live import Live
-
-        if self.status is not None:
-            self.status.stop()
-        self.console.print(
-            f"[green]✓[/] local stack up in {seconds:.1f} s "
-            f"(AWS emulator {info.aws_endpoint_url}, simulator {info.simulator_url})"
-        )
-        self.live = Live(self._render(), console=self.console, refresh_per_second=8, screen=False)
-        self.live.start()
-
-    def cycle(self, outcome: CycleOutcome) -> None:
-        from rich.markup import escape
-
-        self.last = outcome
-        self.changed = {change.key for change in outcome.recorded}
-        for change in outcome.recorded:
-            self.jobs[change.key] = change
-        if not outcome.summary.get("baseline"):
-            self.changes += len(outcome.recorded)
-        self.throttled += int(outcome.throttled)
-        for event in outcome.events:
-            status = event["detail"]["status"]
-            style = STATUS_STYLE.get(status, "white")
-            self.events.append(
-                f"[dim]{_hhmmss(outcome)}[/] [{style}]{escape(_event_line(event))}[/]"
-            )
-        self.events = self.events[-12:]
-        if outcome.notifications:
-            last = outcome.notifications[-1]
-            self.email = (last.subject, last.email)
-            self.slack = (last.chat_title, last.chat_description)
-        if self.live is not None:
-            self.live.update(self._render())
-
-    def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
-        if self.live is not None:
-            self.live.update(self._render())
-            self.live.stop()
-            self.live = None
-
-    def _render(self) -> Any:
-        from rich.console import Group
-        from rich.emoji import Emoji
-        from rich.layout import Layout
-        from rich.markup import escape
-        from rich.panel import Panel
-        from rich.progress_bar import ProgressBar
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(expand=True, box=None, header_style="bold")
-        table.add_column("project / job", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("status message", ratio=1, overflow="ellipsis", no_wrap=True)
-        table.add_column("since", no_wrap=True)
-        table.add_column("v", justify="right")
-        for key in sorted(self.jobs):
-            change = self.jobs[key]
-            style = STATUS_STYLE.get(change.status or "", "white")
-            fresh = key in self.changed
-            table.add_row(
-                Text(str(key), style="bold" if fresh else ""),
-                Text(change.status or "-", style=style + (" reverse" if fresh else "")),
-                Text(_one_line(change.status_message, 80)),
-                Text(f"{change.observed_at:%H:%M:%S}", style="dim"),
-                Text(str(change.version), style="dim"),
-            )
-        newest_first = "\n".join(reversed(self.events))
-        events = Text.from_markup(newest_first or "[dim](nothing yet)[/]")
-        if self.email:
-            subject, body = self.email
-            lines = body.splitlines()[2:16]
-            email: Any = Group(
-                Text(f"Subject: {subject}", style="bold"),
-                Text("\n".join(lines), style="white"),
-            )
-        else:
-            email = Text("(no notification yet)", style="dim")
-        if self.slack:
-            title, description = self.slack
-            slack: Any = Group(
-                Text(Emoji.replace(title), style="bold"),
-                Text(Emoji.replace(description.replace("```", ""))),
-            )
-        else:
-            slack = Text("(no notification yet)", style="dim")
-
-        last = self.last
-        total = last.total if last else 1
-        done = last.number if last else 0
-        if last is None:
-            progress = Text("waiting for the first cycle…", style="dim")
-        else:
-            state = (
-                "[bold red]throttled: the service refused every call; the next cycle catches up[/]"
-                if last.throttled
-                else (
-                    "baseline: jobs recorded silently"
-                    if last.summary.get("baseline")
-                    else f"{len(last.recorded)} change(s) this cycle"
-                )
-            )
-            progress = Text.from_markup(
-                f"cycle [bold]{done}/{total}[/] · virtual time [bold]"
-                f"{last.time:%Y-%m-%d %H:%M:%S}Z[/] · {self.changes} changes announced · "
-                f"{self.throttled} throttled cycle(s) · {state}"
-            )
-        layout = Layout()
-        layout.split_column(
-            Layout(
-                Panel(
-                    Group(progress, ProgressBar(total=total, completed=done)),
-                    title=escape(self.title),
-                ),
-                size=4,
-            ),
-            Layout(name="body"),
-        )
-        layout["body"].split_row(
-            Layout(
-                Panel(table, title="Jobs (as the monitor recorded them in DynamoDB)"),
-                ratio=5,
-            ),
-            Layout(name="right", ratio=4),
-        )
-        layout["body"]["right"].split_column(
-            Layout(
-                Panel(events, title="EventBridge rule → SQS (every change event, newest first)")
-            ),
-            Layout(Panel(email, title="Email (SNS email subscription)")),
-            Layout(Panel(slack, title="Slack (Amazon Q custom notification)")),
-        )
-        return FixedHeight(layout, max(24, min(self.console.size.height - 2, 40)))
-
-    def finish(self, result: DemoResult) -> None:
-        from rich.panel import Panel
-        from rich.table import Table
-
-        if result.history_key is not None:
-            key = result.history_key
-            table = Table(
-                title=f"Audit history of {key} (DynamoDB Query pk = JOB#{key.project}#{key.job})",
-                expand=True,
-            )
-            for column in ("v", "observed (virtual)", "change", "status", "status message"):
-                table.add_column(column)
-            for change in result.history:
-                table.add_row(
-                    str(change.version),
-                    f"{change.observed_at:%H:%M:%S}",
-                    change.change_type.value,
-                    change.status or "-",
-                    change.status_message or "",
-                    style=STATUS_STYLE.get(change.status or "", ""),
-                )
-            self.console.print(table)
-        style = "green" if result.match else "bold red"
-        self.console.print(Panel(_summary_line(result), title="Summary", border_style=style))
+        return LiveView()
+    return PlainView(sys.stdout)

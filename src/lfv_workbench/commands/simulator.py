@@ -65,17 +65,50 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def run(args: argparse.Namespace) -> int:
-    from lfv_workbench.simulator import ScenarioError, SimulatorServer, load_scenario_file
-
+def _refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, or None."""
     if not 0 <= args.port <= 65535:
-        print(
-            f"lfv-monitor simulator: --port must be between 0 and 65535, got {args.port}",
-            file=sys.stderr,
-        )
-        return 2
+        return f"--port must be between 0 and 65535, got {args.port}"
     if args.speed < 0:
-        print(f"lfv-monitor simulator: --speed must be >= 0, got {args.speed}", file=sys.stderr)
+        return f"--speed must be >= 0, got {args.speed}"
+    return None
+
+
+def _scenario(args: argparse.Namespace) -> Any:
+    """The scenario file, loaded and checked (its warnings on stderr); None without one."""
+    from lfv_workbench.simulator import load_scenario_file
+
+    if not args.scenario:
+        return None
+    scenario = load_scenario_file(args.scenario)
+    for warning in scenario.warnings():
+        print(f"WARNING: {args.scenario}: {warning}", file=sys.stderr)
+    return scenario
+
+
+def _serve_until_stopped(server: Any) -> None:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    from lfv_workbench.simulator import ScenarioError, SimulatorServer
+
+    refusal = _refusal(args)
+    if refusal:
+        print(f"lfv-monitor simulator: {refusal}", file=sys.stderr)
         return 2
     if not _is_loopback(args.host):
         print(
@@ -83,15 +116,11 @@ def run(args: argparse.Namespace) -> int:
             "can read and change its state (it has no authentication).",
             file=sys.stderr,
         )
-    scenario = None
-    if args.scenario:
-        try:
-            scenario = load_scenario_file(args.scenario)
-        except ScenarioError as exc:
-            print(f"lfv-monitor simulator: scenario refused: {exc}", file=sys.stderr)
-            return 2
-        for warning in scenario.warnings():
-            print(f"WARNING: {args.scenario}: {warning}", file=sys.stderr)
+    try:
+        scenario = _scenario(args)
+    except ScenarioError as exc:
+        print(f"lfv-monitor simulator: scenario refused: {exc}", file=sys.stderr)
+        return 2
     server = SimulatorServer(host=args.host, port=args.port, scenario=scenario, speed=args.speed)
     try:
         server.start()
@@ -101,12 +130,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, _stop)
     ready = {
         "simulator_url": server.url,
         "control_url": f"{server.url}/_simulator",
@@ -115,12 +138,5 @@ def run(args: argparse.Namespace) -> int:
         "start_time": server.clock.iso(0),
     }
     print(json.dumps(ready), flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.stop()
+    _serve_until_stopped(server)
     return 0

@@ -52,8 +52,8 @@ class BodyFault(_Strict):
 
 
 class OperationFaults(_Strict):
-    latency_ms: float = Field(0, ge=0)
-    rate_per_second: float | None = Field(DEFAULT_RATE_PER_SECOND, gt=0)
+    latency_ms: float = Field(0, ge=0, le=60_000)  # more would hold a server thread for long
+    rate_per_second: float | None = Field(DEFAULT_RATE_PER_SECOND, ge=0.001, le=1_000_000)
     error_rate: float = Field(0.0, ge=0.0, le=1.0)
     error_code: str = "InternalServerException"
     throttle_windows: list[ThrottleWindow] = Field(default_factory=list)
@@ -106,27 +106,33 @@ def parse_faults(data: Any, prefix: str = "faults") -> FaultConfig:
     unreachable = data.get("unreachable", False)
     if not isinstance(unreachable, bool):
         raise FaultsError(f"{prefix}.unreachable: must be true or false")
-    parsed: dict[str, OperationFaults] = {}
-    for key, value in data.items():
-        if key == "unreachable":
-            continue
-        if key != "*" and key not in OPERATIONS:
-            raise FaultsError(
-                f"{prefix}.{key}: unknown operation; use '*' or one of {', '.join(OPERATIONS)}"
-            )
-        try:
-            parsed[key] = OperationFaults.model_validate(value)
-        except ValidationError as exc:
-            raise FaultsError(format_validation_error(exc, f"{prefix}.{key}")) from exc
-    star = parsed.get("*")
-    per_operation: dict[str, OperationFaults] = {}
-    for op in OPERATIONS:
-        merged: dict[str, Any] = {}
-        for layer in (star, parsed.get(op)):
-            if layer is not None:
-                merged.update({f: getattr(layer, f) for f in layer.model_fields_set})
-        per_operation[op] = OperationFaults.model_construct(**merged)
+    parsed = {
+        key: _operation_faults(key, value, prefix)
+        for key, value in data.items()
+        if key != "unreachable"
+    }
+    per_operation = {op: _merged(parsed.get("*"), parsed.get(op)) for op in OPERATIONS}
     return FaultConfig(unreachable=unreachable, per_operation=per_operation, raw=dict(data))
+
+
+def _operation_faults(key: str, value: Any, prefix: str) -> OperationFaults:
+    if key != "*" and key not in OPERATIONS:
+        raise FaultsError(
+            f"{prefix}.{key}: unknown operation; use '*' or one of {', '.join(OPERATIONS)}"
+        )
+    try:
+        return OperationFaults.model_validate(value)
+    except ValidationError as exc:
+        raise FaultsError(format_validation_error(exc, f"{prefix}.{key}")) from exc
+
+
+def _merged(*layers: OperationFaults | None) -> OperationFaults:
+    """The fields set in each layer, later layers winning (``*`` first, then the operation)."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if layer is not None:
+            merged.update({f: getattr(layer, f) for f in layer.model_fields_set})
+    return OperationFaults.model_construct(**merged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,31 @@ class RequestParseError(Exception):
     """A request member could not be read (for example a non-integer ``maxResults``)."""
 
 
+def _raw_member(
+    location: str | None,
+    wire: str,
+    uri_params: dict[str, str],
+    query: dict[str, list[str]],
+    lower_headers: dict[str, str],
+) -> tuple[bool, Any]:
+    """(found, raw text) of a member bound to the uri, the query string or a header."""
+    if location == "uri":
+        return (wire in uri_params, uri_params.get(wire))
+    if location == "querystring":
+        return (wire in query, query[wire][0] if wire in query else None)
+    return (wire.lower() in lower_headers, lower_headers.get(wire.lower()))
+
+
+def _as_integer(name: str, raw: Any) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RequestParseError(
+            f"Value '{raw}' at '{_camel(name)}' failed to satisfy constraint: "
+            "Member must be an integer"
+        ) from exc
+
+
 def parse_input(
     operation: OperationModel,
     uri_params: dict[str, str],
@@ -108,33 +134,14 @@ def parse_input(
     lower_headers = {k.lower(): v for k, v in headers.items()}
     for name, member in shape.members.items():
         location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        raw: Any
-        if location == "uri":
-            if wire not in uri_params:
-                continue
-            raw = uri_params[wire]
-        elif location == "querystring":
-            if wire not in query:
-                continue
-            raw = query[wire][0]
-        elif location == "header":
-            if wire.lower() not in lower_headers:
-                continue
-            raw = lower_headers[wire.lower()]
-        else:
+        if location not in ("uri", "querystring", "header"):
             if name in body:
                 params[name] = body[name]
             continue
-        if member.type_name == "integer":
-            try:
-                raw = int(raw)
-            except ValueError as exc:
-                raise RequestParseError(
-                    f"Value '{raw}' at '{_camel(name)}' failed to satisfy constraint: "
-                    "Member must be an integer"
-                ) from exc
-        params[name] = raw
+        wire = member.serialization.get("name", name)
+        found, raw = _raw_member(location, wire, uri_params, query, lower_headers)
+        if found:
+            params[name] = _as_integer(name, raw) if member.type_name == "integer" else raw
     return params
 
 
@@ -186,77 +193,84 @@ def _check_length(errors: list[str], path: str, value: Any, meta: dict[str, Any]
 
 
 def _walk(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    check = _CHECKS.get(shape.type_name)
+    if check is not None:
+        check(shape, value, path, errors, anchored)
+
+
+def _member_path(path: str, name: str) -> str:
+    return f"{path}.{_camel(name)}" if path else _camel(name)
+
+
+def _walk_structure(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    if not isinstance(value, dict):
+        _fail(errors, path, value, "Member must be a structure")
+        return
+    for name in shape.required_members:
+        if value.get(name) is None:
+            errors.append(
+                f"Value null at '{_member_path(path, name)}' failed to satisfy constraint: "
+                "Member must not be null"
+            )
+    for name, member in shape.members.items():
+        if value.get(name) is not None:
+            _walk(member, value[name], _member_path(path, name), errors, anchored)
+
+
+def _walk_list(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    if not isinstance(value, list):
+        _fail(errors, path, value, "Member must be a list")
+        return
+    _check_length(errors, path, value, shape.metadata)
+    for i, item in enumerate(value):
+        _walk(shape.member, item, f"{path}.{i + 1}", errors, anchored)
+
+
+def _walk_string(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    if not isinstance(value, str):
+        _fail(errors, path, value, "Member must be a string")
+        return
+    _check_length(errors, path, value, shape.metadata)
+    if shape.enum and value not in shape.enum:
+        _fail(errors, path, value, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+    pattern = shape.metadata.get("pattern")
+    if pattern:
+        compiled = _compile(pattern)
+        if not (compiled.fullmatch(value) if anchored else compiled.search(value)):
+            _fail(errors, path, value, f"Member must satisfy regular expression pattern: {pattern}")
+
+
+def _walk_integer(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
     meta = shape.metadata
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            _fail(errors, path, value, "Member must be a structure")
-            return
-        for name in shape.required_members:
-            if value.get(name) is None:
-                where = f"{path}.{_camel(name)}" if path else _camel(name)
-                errors.append(
-                    f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
-                )
-        for name, member in shape.members.items():
-            if name in value and value[name] is not None:
-                where = f"{path}.{_camel(name)}" if path else _camel(name)
-                _walk(member, value[name], where, errors, anchored)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(errors, path, value, "Member must be an integer")
         return
-    if kind == "list":
-        if not isinstance(value, list):
-            _fail(errors, path, value, "Member must be a list")
-            return
-        _check_length(errors, path, value, meta)
-        for i, item in enumerate(value):
-            _walk(shape.member, item, f"{path}.{i + 1}", errors, anchored)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            _fail(errors, path, value, "Member must be a string")
-            return
-        _check_length(errors, path, value, meta)
-        if shape.enum and value not in shape.enum:
-            _fail(
-                errors,
-                path,
-                value,
-                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]",
-            )
-        pattern = meta.get("pattern")
-        if pattern:
-            compiled = _compile(pattern)
-            ok = compiled.fullmatch(value) if anchored else compiled.search(value)
-            if not ok:
-                _fail(
-                    errors,
-                    path,
-                    value,
-                    f"Member must satisfy regular expression pattern: {pattern}",
-                )
-        return
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            _fail(errors, path, value, "Member must be an integer")
-            return
-        if "min" in meta and value < meta["min"]:
-            _fail(
-                errors,
-                path,
-                value,
-                f"Member must have value greater than or equal to {meta['min']}",
-            )
-        if "max" in meta and value > meta["max"]:
-            _fail(
-                errors, path, value, f"Member must have value less than or equal to {meta['max']}"
-            )
-        return
-    if kind == "timestamp":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            _fail(errors, path, value, "Member must be a timestamp in epoch seconds")
-        return
-    if kind == "boolean" and not isinstance(value, bool):
+    if "min" in meta and value < meta["min"]:
+        _fail(errors, path, value, f"Member must have value greater than or equal to {meta['min']}")
+    if "max" in meta and value > meta["max"]:
+        _fail(errors, path, value, f"Member must have value less than or equal to {meta['max']}")
+
+
+def _walk_timestamp(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _fail(errors, path, value, "Member must be a timestamp in epoch seconds")
+
+
+def _walk_boolean(shape: Any, value: Any, path: str, errors: list[str], anchored: bool) -> None:
+    if not isinstance(value, bool):
         _fail(errors, path, value, "Member must be a boolean")
+
+
+#: One check per shape type the carried model uses; other types are not validated.
+_CHECKS: dict[str, Callable[[Any, Any, str, list[str], bool], None]] = {
+    "structure": _walk_structure,
+    "list": _walk_list,
+    "string": _walk_string,
+    "integer": _walk_integer,
+    "long": _walk_integer,
+    "timestamp": _walk_timestamp,
+    "boolean": _walk_boolean,
+}
 
 
 def validate_input(operation: OperationModel, params: dict[str, Any]) -> list[str]:

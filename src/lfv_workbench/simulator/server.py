@@ -3,12 +3,20 @@
 AWS paths (``/2020-11-20/...``) are routed, parsed and validated from the carried model (see
 ``model.py``) and answered by the :class:`~lfv_workbench.simulator.engine.Engine`; faults apply
 first.  The control API lives under ``/_simulator/``, outside every AWS path.
+
+The control API can reset, rewrite and fast-forward the whole service, so a web page must not be
+able to drive it: it answers only requests whose ``Host`` (and ``Origin``, when sent) is this
+machine's loopback address on the served port (403 otherwise, which also defeats DNS rebinding),
+takes a body only as ``Content-Type: application/json`` (415 otherwise: a page's form or
+``text/plain`` post cannot be one), and refuses NaN, infinities and numbers beyond any sensible
+scenario (400).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import urllib.parse
@@ -44,6 +52,61 @@ from lfv_workbench.simulator.scenario import (
 logger = logging.getLogger(__name__)
 CONTROL_PREFIX = "/_simulator"
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: The names of this machine's loopback address a control request may use as its Host.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+#: No number in a control request may exceed this (about 317 years in seconds: beyond any
+#: scenario, well before date arithmetic overflows).
+MAX_CONTROL_NUMBER = 1e10
+#: The fastest the virtual clock may run (a virtual day in under 0.1 s of wall time).
+MAX_SPEED = 1e6
+
+
+class ControlRequestError(ValueError):
+    """A control request refused before it reaches the simulator: ``status`` says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def control_body(raw: bytes) -> Any:
+    """The control request's JSON, or ``ControlRequestError(400)``: not JSON, NaN, an infinity,
+    or a number beyond ``MAX_CONTROL_NUMBER``."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise ControlRequestError(400, "the request body is nested too deeply") from None
+    except ValueError as exc:
+        raise ControlRequestError(400, f"the request body is not valid JSON: {exc}") from None
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif _number(value) and abs(value) > MAX_CONTROL_NUMBER:
+            raise ControlRequestError(
+                400, f"{value!r:.40} is beyond the largest number accepted ({MAX_CONTROL_NUMBER:g})"
+            )
+    return data
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -204,12 +267,36 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- control API ---------------------------------------------------------------------
 
+    def _control_refusal(self, method: str) -> ControlRequestError | None:
+        """Why this control request may not drive the simulator (None: it may)."""
+        port = self.server.server_address[1]
+        allowed = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in allowed:
+            return ControlRequestError(
+                403, f"Host {host[:100]!r} is not this simulator's loopback address"
+            )
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.strip().lower() not in {f"http://{h}" for h in allowed}:
+            return ControlRequestError(
+                403, f"Origin {origin[:100]!r} is not this simulator's loopback address"
+            )
+        media_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if method != "GET" and media_type != "application/json":
+            return ControlRequestError(
+                415, f"Content-Type must be application/json, got {media_type[:100]!r}"
+            )
+        return None
+
     def _control(self, method: str, path: str, raw: bytes) -> None:
         sim = self.server.simulator
         try:
-            data: Any = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            self._send_json(400, {"error": "the request body is not valid JSON"})
+            refusal = self._control_refusal(method)
+            if refusal is not None:
+                raise refusal
+            data: Any = control_body(raw)
+        except ControlRequestError as exc:
+            self._send_json(exc.status, {"error": str(exc)})
             return
         try:
             if method == "GET" and path in ("/state", "/state/"):
@@ -317,6 +404,7 @@ class SimulatorServer:
                 raise ClockError(f"{key}: must be a number of seconds, got {value!r}")
         if "advance" in data and "set" in data:
             raise ClockError("give either advance or set, not both")
+        self._check_bounds(data)
         if data.get("speed") is not None:
             self.clock.set_speed(float(data["speed"]))
         if data.get("advance") is not None:
@@ -325,6 +413,19 @@ class SimulatorServer:
             self.clock.set(float(data["set"]))
         now = self.clock.now()
         return {"now": now, "time": self.clock.iso(now), "speed": self.clock.speed}
+
+    def _check_bounds(self, data: dict[str, Any]) -> None:
+        """Refuse a speed or a clock position no scenario needs (and dates cannot hold)."""
+        if data.get("speed") is not None and not 0 <= data["speed"] <= MAX_SPEED:
+            raise ClockError(f"speed: must be 0 to {MAX_SPEED:g}, got {data['speed']!r}")
+        target = data.get("set")
+        if data.get("advance") is not None:
+            target = self.clock.now() + data["advance"]
+        if target is not None and target > MAX_CONTROL_NUMBER:
+            raise ClockError(
+                f"the clock may not pass {MAX_CONTROL_NUMBER:g} s from the scenario's start, "
+                f"got {target:g}"
+            )
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -241,41 +241,42 @@ class _Handler(BaseHTTPRequestHandler):
     def _partial(
         self, service: str, operation: str, body: bytes, rule: FaultRule
     ) -> tuple[int, str, bytes]:
-        rng = self.server.proxy.rng
         if operation == "PutEvents":
-            request = json.loads(body)
-            entries = request.get("Entries", [])
-            failed = self.server.proxy.pick(len(entries), rule.entry_rate)
-            kept = [e for i, e in enumerate(entries) if i not in failed]
-            results: list[dict[str, Any]] = []
-            upstream: list[dict[str, Any]] = []
-            if kept:
-                status, ctype, payload = self._forward(
-                    json.dumps({**request, "Entries": kept}).encode()
-                )
-                if status != 200:
-                    return status, ctype, payload
-                upstream = list(json.loads(payload).get("Entries", []))
-            for i in range(len(entries)):
-                if i in failed:
-                    results.append(
-                        {"ErrorCode": "InternalFailure", "ErrorMessage": "injected by proxy"}
-                    )
-                else:
-                    results.append(upstream.pop(0) if upstream else {"ErrorCode": "Missing"})
-            count = sum(1 for r in results if r.get("ErrorCode"))
-            self.server.proxy.note_partial(len(failed))
-            answer = {"FailedEntryCount": count, "Entries": results}
-            return 200, "application/x-amz-json-1.1", json.dumps(answer).encode()
-        # SNS PublishBatch (query protocol): renumber the kept entries, answer the rest Failed.
-        del rng
+            return self._partial_put_events(body, rule)
+        return self._partial_publish_batch(body, rule)
+
+    def _partial_put_events(self, body: bytes, rule: FaultRule) -> tuple[int, str, bytes]:
+        """EventBridge PutEvents (JSON): forward the kept entries, answer the rest failed."""
+        request = json.loads(body)
+        entries = request.get("Entries", [])
+        failed = self.server.proxy.pick(len(entries), rule.entry_rate)
+        kept = [e for i, e in enumerate(entries) if i not in failed]
+        upstream: list[dict[str, Any]] = []
+        if kept:
+            status, ctype, payload = self._forward(
+                json.dumps({**request, "Entries": kept}).encode()
+            )
+            if status != 200:
+                return status, ctype, payload
+            upstream = list(json.loads(payload).get("Entries", []))
+        injected = {"ErrorCode": "InternalFailure", "ErrorMessage": "injected by proxy"}
+        results = [
+            injected if i in failed else (upstream.pop(0) if upstream else {"ErrorCode": "Missing"})
+            for i in range(len(entries))
+        ]
+        count = sum(1 for r in results if r.get("ErrorCode"))
+        self.server.proxy.note_partial(len(failed))
+        answer = {"FailedEntryCount": count, "Entries": results}
+        return 200, "application/x-amz-json-1.1", json.dumps(answer).encode()
+
+    def _partial_publish_batch(self, body: bytes, rule: FaultRule) -> tuple[int, str, bytes]:
+        """SNS PublishBatch (query protocol): renumber the kept entries, answer the rest Failed."""
         form = urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)
-        prefix = "PublishBatchRequestEntries.member."
         members: dict[int, list[tuple[str, str]]] = {}
         others: list[tuple[str, str]] = []
         for key, value in form:
-            if key.startswith(prefix):
-                number, _, rest = key[len(prefix) :].partition(".")
+            if key.startswith(_BATCH_PREFIX):
+                number, _, rest = key[len(_BATCH_PREFIX) :].partition(".")
                 members.setdefault(int(number), []).append((rest, value))
             else:
                 others.append((key, value))
@@ -284,36 +285,16 @@ class _Handler(BaseHTTPRequestHandler):
         failed_ids = [dict(members[n]).get("Id", "") for n in numbers if n in failed]
         kept_numbers = [n for n in numbers if n not in failed]
         self.server.proxy.note_partial(len(failed))
-        if kept_numbers:
-            new_form = list(others)
-            for new, old in enumerate(kept_numbers, start=1):
-                new_form += [(f"{prefix}{new}.{rest}", v) for rest, v in members[old]]
-            status, ctype, payload = self._forward(urllib.parse.urlencode(new_form).encode())
-            if status != 200:
-                return status, ctype, payload
-            ET.register_namespace("", SNS_NS)
-            root = ET.fromstring(payload)
-        else:
-            root = ET.fromstring(
-                f'<PublishBatchResponse xmlns="{SNS_NS}"><PublishBatchResult><Successful/>'
-                f"<Failed/></PublishBatchResult><ResponseMetadata><RequestId>{uuid.uuid4()}"
-                "</RequestId></ResponseMetadata></PublishBatchResponse>"
-            )
-        result = root.find(f"{{{SNS_NS}}}PublishBatchResult")
-        assert result is not None
-        failed_node = result.find(f"{{{SNS_NS}}}Failed")
-        if failed_node is None:
-            failed_node = ET.SubElement(result, f"{{{SNS_NS}}}Failed")
-        for entry_id in failed_ids:
-            member = ET.SubElement(failed_node, f"{{{SNS_NS}}}member")
-            for name, value in (
-                ("Id", entry_id),
-                ("Code", "InternalError"),
-                ("Message", "injected by proxy"),
-                ("SenderFault", "false"),
-            ):
-                ET.SubElement(member, f"{{{SNS_NS}}}{name}").text = value
-        return 200, "text/xml", ET.tostring(root, encoding="utf-8")
+        if not kept_numbers:
+            return 200, "text/xml", _with_failed(_empty_publish_batch_response(), failed_ids)
+        new_form = list(others)
+        for new, old in enumerate(kept_numbers, start=1):
+            new_form += [(f"{_BATCH_PREFIX}{new}.{rest}", v) for rest, v in members[old]]
+        status, ctype, payload = self._forward(urllib.parse.urlencode(new_form).encode())
+        if status != 200:
+            return status, ctype, payload
+        ET.register_namespace("", SNS_NS)
+        return 200, "text/xml", _with_failed(ET.fromstring(payload), failed_ids)
 
     # -- replies -------------------------------------------------------------------------
     def _reply(self, status: int, ctype: str, payload: bytes) -> None:
@@ -510,3 +491,34 @@ class FaultProxy:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_BATCH_PREFIX = "PublishBatchRequestEntries.member."
+
+
+def _empty_publish_batch_response() -> ET.Element:
+    return ET.fromstring(
+        f'<PublishBatchResponse xmlns="{SNS_NS}"><PublishBatchResult><Successful/>'
+        f"<Failed/></PublishBatchResult><ResponseMetadata><RequestId>{uuid.uuid4()}"
+        "</RequestId></ResponseMetadata></PublishBatchResponse>"
+    )
+
+
+def _with_failed(root: ET.Element, failed_ids: list[str]) -> bytes:
+    """The PublishBatch answer ``root`` with ``failed_ids`` added to its ``Failed`` list."""
+    result = root.find(f"{{{SNS_NS}}}PublishBatchResult")
+    assert result is not None
+    failed_node = result.find(f"{{{SNS_NS}}}Failed")
+    if failed_node is None:
+        failed_node = ET.SubElement(result, f"{{{SNS_NS}}}Failed")
+    for entry_id in failed_ids:
+        member = ET.SubElement(failed_node, f"{{{SNS_NS}}}member")
+        for name, value in (
+            ("Id", entry_id),
+            ("Code", "InternalError"),
+            ("Message", "injected by proxy"),
+            ("SenderFault", "false"),
+        ):
+            ET.SubElement(member, f"{{{SNS_NS}}}{name}").text = value
+    text: bytes = ET.tostring(root, encoding="utf-8")
+    return text

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from lfv_monitor.domain.changes import detect_change, removal
+from lfv_monitor.domain.changes import detect_changes, removal
 from lfv_monitor.domain.cycle.report import CycleReport
 from lfv_monitor.domain.errors import (
     AccessDeniedError,
@@ -139,41 +139,45 @@ class Invocation:
         except ResourceNotFoundError:
             self._count_described()
             if stored is not None and not stored.removed:
-                self.record(
-                    removal(stored, observed_at=self.clock(), reason=REMOVED_REASON), stored
-                )
+                gone = removal(stored, observed_at=self.clock(), reason=REMOVED_REASON)
+                self.record(gone, stored.version)
             return
         except MonitorError as exc:
             with self.lock:
                 self.count_error(exc, project=key.project, job=key.job)
             return
         self._count_described()
-        change = detect_change(
+        changes = detect_changes(
             stored,
             description,
             observed_at=self.clock(),
             baseline=baseline,
             project_arn=arns.get(key.project),
         )
-        if change is not None:
-            self.record(change, stored)
-        elif stored is not None and description.last_updated != stored.last_updated:
+        # A re-created job: the old incarnation's REMOVED, then the new one's DISCOVERED.
+        expected = stored.version if stored else None
+        for change in changes:
+            if not self.record(change, expected):
+                break
+            expected = change.version
+        if not changes and stored is not None and description.last_updated != stored.last_updated:
             self.store.refresh(stored, description.last_updated)
 
     def _count_described(self) -> None:
         with self.lock:
             self.report.jobs_described += 1
 
-    def record(self, change: Change, stored: StoredJob | None) -> None:
+    def record(self, change: Change, expected: int | None) -> bool:
+        """Record ``change`` if the stored version is still ``expected``; False if it lost."""
         change = replace(change, observer=self.observer, correlation_id=self.correlation_id)
-        if not self.store.record(change, stored.version if stored else None):
+        if not self.store.record(change, expected):
             with self.lock:
                 self.report.lost_races += 1
             log.info(
                 "change already recorded by another invocation",
                 extra={"project": change.key.project, "job": change.key.job},
             )
-            return
+            return False
         with self.lock:
             self.report.recorded.append(change)
             if change.announce:
@@ -192,6 +196,7 @@ class Invocation:
                 "version": change.version,
             },
         )
+        return True
 
     def take_undelivered(self) -> list[Change]:
         with self.lock:

@@ -71,7 +71,9 @@ class CycleReport:
         """One verdict, the most serious first: ``config``, ``unreachable``, ``store`` (the table
         could not be read or written), ``denied`` (the account or a project could not be
         listed), ``deadline`` (the first scan was cut short), ``partial`` (some projects or jobs
-        failed, were set aside as malformed, or were left for the next cycle) or ``healthy``."""
+        failed, or were left for the next cycle) or ``healthy``.  Stored items set aside as
+        malformed do not change the verdict (every other job was still watched): they are
+        counted in ``poison_items`` (the ``PoisonItems`` metric and its alarm)."""
         verdicts = (
             ("config", self.config_error is not None),
             ("unreachable", self.unreachable),
@@ -85,7 +87,6 @@ class CycleReport:
     def _partial(self) -> bool:
         return (
             bool(+self.errors)
-            or self.poison_items > 0
             or self.backlog > 0
             or not self.listing_complete
             or self.coverage_percent < 100.0
