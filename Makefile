@@ -5,10 +5,14 @@ ROOT   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cd $(ROOT) && cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
+# Every distribution `pip install 'lfv-monitor[local]'` needs (and the build backend), so the
+# install test builds the wheel and installs it into clean venvs with --no-index.
+WHEELHOUSE       := $(VENV)/wheelhouse
+WHEELHOUSE_STAMP := $(WHEELHOUSE)/.complete-$(shell cd $(ROOT) && cat pyproject.toml requirements/constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint template cfn-lint sam-validate checkov unit integration clean \
-	package sam lambda-runtime openapi bench bench-smoke soak
+	package sam lambda-runtime wheelhouse openapi bench bench-smoke soak
 
 # Template checkers live in their own venvs: aws-sam-cli and checkov pin boto3, pydantic and
 # cfn-lint versions of their own. Every package is pinned in requirements/tools-*.txt.
@@ -48,6 +52,13 @@ sam: $(SAM_STAMP) ## Install the pinned AWS SAM CLI in .venv-tools/sam
 lambda-runtime: $(RUNTIME_STAMP) ## Install the emulated Lambda runtime + layer in .venv-tools/lambda-runtime
 
 venv: $(STAMP) ## Create .venv with the pinned dependencies
+
+$(WHEELHOUSE_STAMP): $(STAMP)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check -d $(WHEELHOUSE) \
+		-c requirements/constraints.txt '.[local]' setuptools==80.9.0
+	@rm -f $(WHEELHOUSE)/.complete-* && touch $@
+
+wheelhouse: $(WHEELHOUSE_STAMP) ## Download what the install test installs offline: .venv/wheelhouse
 
 demo: $(STAMP) ## Run the product on its embedded local stack
 	$(BIN)/lfv-monitor demo
@@ -98,7 +109,7 @@ unit: $(STAMP) ## Unit tests: fast, no network
 
 # The packaging and deployment tests build the package with .venv-tools/sam and run it in
 # .venv-tools/lambda-runtime (the fixtures also call these targets; made once, then reused).
-integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
+integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) $(WHEELHOUSE_STAMP) ## Integration tests: real HTTP to the simulator and moto on 127.0.0.1
 	$(BIN)/pytest -q tests/integration
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the API handler's routes

@@ -68,9 +68,11 @@ def run_query(
     from lfv_monitor.audit import AuditQueries, InvalidQueryError, NoHistoryError
     from lfv_monitor.commands.aws_options import apply_aws_options
     from lfv_monitor.commands.safe_output import json_text, printable
+    from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_monitor.domain.errors import StoreError
 
     out = out or sys.stdout
+    logs_to_stderr(verbose=False)
     apply_aws_options(args)
     table = args.table or os.environ.get("TABLE_NAME")
     if not table:

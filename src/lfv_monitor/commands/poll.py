@@ -36,7 +36,9 @@ def register(sub: Any) -> None:
         "seconds until the next tick, as the function does (default: one cycle and exit)",
     )
     parser.add_argument("--json", action="store_true", help="print the cycle report as JSON")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the function's logs")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show the function's logs (on stderr)"
+    )
     from lfv_monitor.commands.aws_options import add_aws_options
 
     add_aws_options(parser)
@@ -60,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
 
     from lfv_monitor import bootstrap
     from lfv_monitor.commands.safe_output import json_text
+    from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_monitor.domain.errors import ConfigurationError
     from lfv_monitor.handlers.poll import lambda_handler
     from lfv_monitor.lambda_context import LocalContext, scheduled_event
     from lfv_monitor.observability import logger
 
     logger.setLevel("DEBUG" if args.verbose else "WARNING")
+    logs_to_stderr(verbose=args.verbose)
     try:
         monitor = bootstrap.build_monitor()
         monitor.settings.check_timeout(args.timeout)
@@ -74,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print("Set the variables or pass --table/--event-bus/--topic-arn.", file=sys.stderr)
         return 2
     context = LocalContext(timeout_seconds=args.timeout)
-    # The function's own output (JSON logs, metric blobs) is for CloudWatch; -v shows it.
+    # The function's own output (JSON logs, metric blobs) is for CloudWatch; -v shows it, on
+    # stderr: stdout carries only the report.
     with contextlib.redirect_stdout(sys.stderr if args.verbose else io.StringIO()):
         summary = lambda_handler(scheduled_event(), context, service=monitor)
     report = monitor.last_report

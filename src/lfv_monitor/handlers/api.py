@@ -299,9 +299,10 @@ def lambda_handler(
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document, generated from the routes above.
 
-    Two edits to what Powertools generates: the 422 responses are dropped (validation errors
-    are answered with 400, see ``_bad_parameters``) and the IAM (SigV4) security scheme that
-    the template's API uses is declared.
+    Three edits to what Powertools generates: the 422 responses are dropped (validation errors
+    are answered with 400, see ``_bad_parameters``), the IAM (SigV4) security scheme that the
+    template's API uses is declared, and so is API Gateway's 403 for a request it refuses
+    before the function runs (unsigned, or signed wrongly).
     """
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
@@ -318,6 +319,12 @@ def openapi_document() -> dict[str, Any]:
         for operation in path.values():
             operation.get("responses", {}).pop("422", None)
             operation["security"] = [{"sigv4": []}]
+            operation.setdefault("responses", {})["403"] = {
+                "description": "API Gateway refused the request: no signature, or a wrong one",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                },
+            }
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

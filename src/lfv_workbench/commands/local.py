@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import signal
@@ -21,6 +22,7 @@ def register(subparsers: Any) -> None:
     )
     sub = parser.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
     from lfv_workbench.local.up import (
+        DEFAULT_API_PORT,
         DEFAULT_AWS_PORT,
         DEFAULT_HOST,
         DEFAULT_REGION,
@@ -58,6 +60,13 @@ def register(subparsers: Any) -> None:
         help=f"port of the simulator (default {DEFAULT_SIMULATOR_PORT}; 0 picks a free one)",
     )
     up.add_argument(
+        "--api-port",
+        type=int,
+        default=DEFAULT_API_PORT,
+        help=f"port of the audit API (default {DEFAULT_API_PORT}; 0 picks a free one): the "
+        "stack's API handler behind SigV4 checked against the local credentials",
+    )
+    up.add_argument(
         "--speed",
         type=float,
         default=1.0,
@@ -74,25 +83,23 @@ def register(subparsers: Any) -> None:
         "--template",
         metavar="FILE",
         type=Path,
-        help="the SAM template (default: ./template.yaml, else the source checkout's)",
+        help="the SAM template (default: the one installed with lfv-monitor, else the source "
+        "checkout's)",
     )
     up.add_argument("--region", default=DEFAULT_REGION, help=f"region (default {DEFAULT_REGION})")
     up.set_defaults(func=run_up)
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_workbench.local.stack import StackDeployError
     from lfv_workbench.local.up import LocalStack, LocalStackError, is_loopback
     from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
 
-    if args.speed < 0:
-        print(f"lfv-monitor local up: --speed must be >= 0, got {args.speed}", file=sys.stderr)
+    problem = _bad_flags(args)
+    if problem:
+        print(f"lfv-monitor local up: {problem}", file=sys.stderr)
         return 2
-    for flag in ("aws_port", "simulator_port"):
-        if not 0 <= getattr(args, flag) <= 65535:
-            name = "--" + flag.replace("_", "-")
-            print(f"lfv-monitor local up: {name} must be 0-65535", file=sys.stderr)
-            return 2
     if not is_loopback(args.host):
         print(
             f"WARNING: binding the local stack to {args.host}: anyone who can reach this address "
@@ -112,6 +119,7 @@ def run_up(args: argparse.Namespace) -> int:
         host=args.host,
         aws_port=args.aws_port,
         simulator_port=args.simulator_port,
+        api_port=args.api_port,
         speed=args.speed,
         scenario=scenario,
         template=args.template,
@@ -123,32 +131,52 @@ def run_up(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _stop)
+    # stdout carries the JSON line only: whatever the emulators print goes to stderr.
+    answer = sys.stdout
     try:
         try:
-            info = stack.start()
+            with contextlib.redirect_stdout(sys.stderr):
+                info = stack.start()
         except (LocalStackError, StackDeployError) as exc:
             print(f"lfv-monitor local up: {exc}", file=sys.stderr)
             return 1
-        print(json.dumps({**info.as_dict(), "scenario": scenario_path}), flush=True)
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in info.env().items())
-        print(
-            "\nThe local stack is up (Ctrl-C stops it). In another shell:\n"
-            f"  export {exports}\n"
-            "  lfv-monitor poll                                   # one cycle, as the Lambda\n"
-            "  curl -s -XPOST -H 'Content-Type: application/json' "
-            f"{info.control_url}/clock -d '{{\"advance\": 60}}'\n"
-            f"  aws dynamodb scan --table-name {info.table_name} --endpoint-url "
-            f"{info.aws_endpoint_url}\n"
-            f"  aws sqs receive-message --queue-url {info.events_queue_url} "
-            f"--endpoint-url {info.aws_endpoint_url}",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(json.dumps({**info.as_dict(), "scenario": scenario_path}), file=answer, flush=True)
+        sys.stdout = sys.stderr
+        logs_to_stderr(verbose=False)  # the API handler's logger was built on the real stdout
+        print(_hints(info), file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        stack.stop()
+        try:
+            stack.stop()
+        finally:
+            sys.stdout = answer
     return 0
+
+
+def _bad_flags(args: argparse.Namespace) -> str | None:
+    if args.speed < 0:
+        return f"--speed must be >= 0, got {args.speed}"
+    for flag in ("aws_port", "simulator_port", "api_port"):
+        if not 0 <= getattr(args, flag) <= 65535:
+            return "--" + flag.replace("_", "-") + " must be 0-65535"
+    return None
+
+
+def _hints(info: Any) -> str:
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in info.env().items())
+    return (
+        "\nThe local stack is up (Ctrl-C stops it). In another shell:\n"
+        f"  export {exports}\n"
+        "  lfv-monitor poll                                   # one cycle, as the Lambda\n"
+        "  curl -s -XPOST -H 'Content-Type: application/json' "
+        f"{info.control_url}/clock -d '{{\"advance\": 60}}'\n"
+        f"  aws dynamodb scan --table-name {info.table_name} --endpoint-url "
+        f"{info.aws_endpoint_url}\n"
+        f"  aws sqs receive-message --queue-url {info.events_queue_url} "
+        f"--endpoint-url {info.aws_endpoint_url}\n"
+        f"  audit API (SigV4, service execute-api, the credentials above): {info.api_url}"
+    )

@@ -20,16 +20,17 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from lfv_workbench.local.stack import StackOutputs, deploy_stack
+from lfv_workbench.local.audit_api import LocalAuditApi, serve_audit_api
 from lfv_workbench.simulator import Scenario, SimulatorControl, SimulatorServer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_AWS_PORT = 4511
 DEFAULT_SIMULATOR_PORT = 4510
+DEFAULT_API_PORT = 4512
 DEFAULT_REGION = "us-east-1"
 DEFAULT_STACK_NAME = "lfv-monitor"
 #: Fixed local credentials (moto accepts any): nothing here may sign with a developer's own.
@@ -39,6 +40,10 @@ NOTIFICATIONS_QUEUE = "lfv-local-notifications"
 CAPTURE_RULE = "lfv-local-capture-all"
 #: Matches every event on the bus (every event has an account).
 CATCH_ALL_PATTERN = {"account": [{"exists": True}]}
+
+
+if TYPE_CHECKING:  # the deployment needs the `local` extra (PyYAML, aws-sam-translator)
+    from lfv_workbench.local.stack import StackOutputs
 
 
 class LocalStackError(Exception):
@@ -56,18 +61,17 @@ def is_loopback(host: str) -> bool:
 
 
 def default_template_path() -> Path:
-    """``template.yaml`` in the current directory, else the one of this source checkout."""
-    candidates = [
-        Path.cwd() / "template.yaml",
-        Path(__file__).resolve().parents[3] / "template.yaml",
-    ]
+    """The template.yaml shipped in the wheel (setup.py copies it), else the source checkout's:
+    the same file whatever the current directory."""
+    here = Path(__file__).resolve()
+    candidates = [here.parent / "packaged" / "template.yaml", here.parents[3] / "template.yaml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise LocalStackError(
         "template.yaml not found (looked in "
         + ", ".join(str(c) for c in candidates)
-        + "); run from the repository or pass its path"
+        + "); reinstall lfv-monitor or pass the template's path"
     )
 
 
@@ -88,6 +92,8 @@ class LocalStackInfo:
     capture_rule_name: str
     speed: float
     start_time: str
+    #: The audit API (SigV4 with the local credentials, service execute-api), stage included.
+    api_url: str = ""
 
     def env(self) -> dict[str, str]:
         """The variables that point ``lfv-monitor poll``, boto3 and the AWS CLI at the stack."""
@@ -133,6 +139,7 @@ class LocalStack:
         host: str = DEFAULT_HOST,
         aws_port: int = 0,
         simulator_port: int = 0,
+        api_port: int = 0,
         speed: float = 1.0,
         scenario: Scenario | dict[str, Any] | str | Path | None = None,
         template: Path | None = None,
@@ -145,6 +152,7 @@ class LocalStack:
         self.host = host
         self.aws_port = aws_port
         self.simulator_port = simulator_port
+        self.api_port = api_port
         self.speed = speed
         self.scenario = scenario
         self.template = template
@@ -153,6 +161,7 @@ class LocalStack:
         self.stack_name = stack_name
         self._moto: Any = None
         self._simulator: SimulatorServer | None = None
+        self._api: LocalAuditApi | None = None
         self._info: LocalStackInfo | None = None
         self.outputs: StackOutputs | None = None
 
@@ -160,9 +169,12 @@ class LocalStack:
     def start(self) -> LocalStackInfo:
         from moto.server import ThreadedMotoServer
 
+        from lfv_workbench.local.stack import deploy_stack
+
         template = self.template or default_template_path()
         _check_port_free(self.host, self.aws_port, "AWS emulator (moto)")
         _check_port_free(self.host, self.simulator_port, "simulator")
+        _check_port_free(self.host, self.api_port, "audit API")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
             self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
@@ -180,6 +192,14 @@ class LocalStack:
                 endpoint, template, self.parameters, self.stack_name, self.region
             )
             events_queue, notifications_queue = self._capture(endpoint, self.outputs)
+            self._api = serve_audit_api(
+                self.outputs.table_name,
+                self.client("dynamodb", endpoint),
+                credentials=LOCAL_CREDENTIALS,
+                region=self.region,
+                host=self.host,
+                port=self.api_port,
+            )
         except BaseException:
             self.stop()
             raise
@@ -197,11 +217,15 @@ class LocalStack:
             capture_rule_name=CAPTURE_RULE,
             speed=self.speed,
             start_time=self._simulator.clock.iso(0),
+            api_url=self._api.url,
         )
         return self._info
 
     def stop(self) -> None:
-        """Stop both servers (idempotent)."""
+        """Stop the servers (idempotent)."""
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
         if self._simulator is not None:
             self._simulator.stop()
             self._simulator = None
@@ -234,7 +258,7 @@ class LocalStack:
         """The simulator's control API (clock, scenario, faults, state)."""
         return SimulatorControl(self.info.simulator_url)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, endpoint: str | None = None) -> Any:
         """A boto3 client for ``service`` on the AWS emulator, with the local credentials."""
         session = boto3.session.Session(
             aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -242,7 +266,7 @@ class LocalStack:
             region_name=self.region,
         )
         make: Any = session.client
-        return make(service, endpoint_url=self.info.aws_endpoint_url)
+        return make(service, endpoint_url=endpoint or self.info.aws_endpoint_url)
 
     # -- capture queues ------------------------------------------------------------------
     def _capture(self, endpoint: str, outputs: StackOutputs) -> tuple[str, str]:

@@ -1,0 +1,1 @@
+"""``lfv-monitor doctor``'s checks: ``checks`` judges facts (pure), ``probes`` gathers them."""
