@@ -377,6 +377,7 @@ class SimulatorServer:
         """Replace the whole state with ``scenario``; the clock restarts at offset 0."""
         with self._lock:
             self.engine.load(scenario)
+            self.clock.reset(scenario.start_time)
             self.faults.configure(scenario.fault_config(), seed=scenario.seed)
             return {
                 "loaded": True,
