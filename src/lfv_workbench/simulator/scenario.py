@@ -312,6 +312,12 @@ def example_scenario_path() -> Path:
     return Path(__file__).parent / "scenarios" / "example.json"
 
 
+def org_scenario_path() -> Path:
+    """The organization ``lfv-monitor demo --org`` plays: the monitoring account and two member
+    accounts in two regions, one member without its role."""
+    return Path(__file__).parent / "scenarios" / "org.json"
+
+
 def demo_scenario_path() -> Path:
     """The scenario ``lfv-monitor demo`` plays (and ``local up`` serves by default)."""
     return Path(__file__).parent / "scenarios" / "demo.json"
