@@ -4,6 +4,10 @@ reached with the assumed roles' keys, over real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,3 +112,48 @@ def test_an_organization_must_be_run_from_the_local_credentials_account() -> Non
     # When the local stack starts, Then it refuses naming the field, before binding anything
     with pytest.raises(LocalStackError, match=r"account_id: .*123456789012, got 999999999999"):
         LocalStack(speed=0, scenario=scenario).start()
+
+
+def test_local_up_org_serves_the_organization_to_the_aws_cli_user() -> None:
+    # Given `lfv-monitor local up --org` in its own process, on free ports
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "lfv_monitor.cli", "local", "up", "--org", "--speed", "0"),
+            *("--aws-port", "0", "--simulator-port", "0", "--api-port", "0"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        info = json.loads(line)
+        # Then its JSON line names the organization's targets and the one member role
+        assert info["targets"][1:] == [
+            f"{PRESENT}:us-east-1",
+            f"{PRESENT}:eu-west-1",
+            f"{MISSING}:eu-west-1",
+        ]
+        assert info["member_roles"] == [member_role_arn(PRESENT)]
+        # and a member's own keys (its account id as the access key) reach its projects
+        session: Any = register_service_model(
+            boto3.Session(
+                aws_access_key_id=PRESENT, aws_secret_access_key="x", region_name="eu-west-1"
+            )
+        )
+        member = session.client("lookoutvision", endpoint_url=info["simulator_url"])
+        assert [p["ProjectName"] for p in member.list_projects()["Projects"]] == ["plant-a-eu"]
+        # and stderr's hints say how
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+        assert "Organization: targets 123456789012:us-east-1" in errors
+        assert f"AWS_ACCESS_KEY_ID={PRESENT} aws lookoutvision list-projects" in errors
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)

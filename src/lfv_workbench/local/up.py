@@ -22,6 +22,7 @@ import ipaddress
 import json
 import logging
 import socket
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -190,9 +191,13 @@ class LocalStack:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalStackInfo:
         from lfv_workbench.local.stack import deploy_stack
+        from lfv_workbench.local.template import load_template
 
         _check_organization(self.scenario)
         template = self.template or default_template_path()
+        parameters = organization_parameters(
+            self.scenario, load_template(template).get("Parameters") or {}, self.parameters
+        )
         _check_port_free(self.host, self.aws_port, "AWS emulator (moto)")
         _check_port_free(self.host, self.simulator_port, "simulator")
         _check_port_free(self.host, self.api_port, "audit API")
@@ -211,7 +216,7 @@ class LocalStack:
             )
             self._simulator.start()
             self.outputs = deploy_stack(
-                endpoint, template, self.parameters, self.stack_name, self.region
+                endpoint, template, parameters, self.stack_name, self.region
             )
             member_roles = create_member_roles(
                 endpoint, self._member_role_accounts(), credentials=LOCAL_CREDENTIALS
@@ -358,6 +363,18 @@ def _check_organization(scenario: Scenario | None) -> None:
             f"account, which the local stack runs in: {MONITOR_ACCOUNT}, got "
             f"{scenario.account_id}"
         )
+
+
+def organization_parameters(
+    scenario: Scenario | None, declared: Mapping[str, Any], given: Mapping[str, str]
+) -> dict[str, str]:
+    """The template parameters to deploy with: ``given``, plus, for an organization scenario
+    and a template that declares ``Targets`` (multi-target mode), every account and region the
+    scenario serves as the targets (unless ``given`` sets them)."""
+    parameters = dict(given)
+    if scenario is not None and scenario.accounts and "Targets" in declared:
+        parameters.setdefault("Targets", ",".join(org_targets(scenario)))
+    return parameters
 
 
 def org_targets(scenario: Scenario | None) -> list[str]:
