@@ -79,6 +79,12 @@ def test_a_watched_target_matches_the_events_of_its_account_and_region_only() ->
         "111111111111:eu-west-1: missing ('plant-a-eu', 'cam-e1', 'RUNNING', "
         "'Packaging model version 1.')"
     ]
+    # and a target with its role that was never healthy is a failure, whatever it announced
+    never = account_target(
+        world, member_role=True, state=state, cycles=[(at, "unknown") for at in CYCLES], events=[]
+    )
+    assert not never.match
+    assert never.differences() == ["111111111111:eu-west-1: not healthy at the end (unknown)"]
 
 
 def test_a_target_without_its_role_must_be_unhealthy_and_silent() -> None:

@@ -5,7 +5,8 @@ Per target (an account and a region the simulator serves): the changes the simul
 seen by the cycles in which that target's poll was healthy (``lfv_workbench.oracle``, the first
 healthy cycle being its silent baseline), against the events delivered with that account and
 region in their detail. A target whose member role is missing is expected to be unhealthy in
-every cycle and to have nothing announced; every other target to match exactly, once each.
+every cycle and to have nothing announced; every other target to be healthy at the end and to
+match exactly, once each.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class TargetAccount:
     def match(self) -> bool:
         if not self.member_role:  # its role is missing: seen as unhealthy, nothing announced
             return bool(self.health) and not self.healthy_cycles and not self.events
-        return self.simulator == self.events and not self.duplicate_events
+        watched = bool(self.health) and self.health[-1] == "healthy"
+        return watched and self.simulator == self.events and not self.duplicate_events
 
     def differences(self) -> list[str]:
         if not self.member_role:
@@ -81,6 +83,9 @@ class TargetAccount:
         problems = [
             f"{self.target}: missing {item}" for item in (self.simulator - self.events).elements()
         ]
+        if not self.health or self.health[-1] != "healthy":
+            last = self.health[-1] if self.health else "never polled"
+            problems.insert(0, f"{self.target}: not healthy at the end ({last})")
         problems += [
             f"{self.target}: unexpected {item}"
             for item in (self.events - self.simulator).elements()
