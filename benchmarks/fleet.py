@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lfv_workbench.oracle import TERMINAL, step_at
+from lfv_workbench.oracle import step_at
 
 START_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 PAGE_SIZE = 100
@@ -40,6 +40,8 @@ class FleetSpec:
     busy_cycles: int = 3
     idle_cycles: int = 1
     period: float = 60.0
+    #: Percent of the jobs in progress at any time (at least 3 jobs).
+    active_percent: float = 1.0
     #: Offsets (seconds after the watch cycle's tick) of the watch jobs' steps.
     watch_steps: tuple[float, float, float] = (-20.0, 15.0, 35.0)
 
@@ -49,8 +51,8 @@ class FleetSpec:
 
     @property
     def active(self) -> int:
-        """Jobs in progress at any time: 1% of the fleet, at least 3."""
-        return max(3, math.ceil(self.jobs / 100))
+        """Jobs in progress at any time: ``active_percent`` of the fleet, at least 3."""
+        return max(3, math.ceil(self.jobs * self.active_percent / 100))
 
     @property
     def cycles(self) -> int:
@@ -83,6 +85,12 @@ FLEETS: dict[str, FleetSpec] = {
     "S": FleetSpec("S", 10, 5),
     "M": FleetSpec("M", 100, 10),
     "L": FleetSpec("L", 1000, 10),
+    # Issue 13's loads: 300 projects of ~33 jobs with 5 % and 10 % in progress (495 and 990
+    # jobs, in every project), and 1,000 projects with 5 % in progress (500, one in every
+    # other project).
+    "L5": FleetSpec("L5", 300, 33, active_percent=5.0),
+    "L10": FleetSpec("L10", 300, 33, active_percent=10.0),
+    "P1000": FleetSpec("P1000", 1000, 10, active_percent=5.0),
 }
 
 
@@ -295,50 +303,32 @@ def minimum_calls(
     stored: Mapping[tuple[str, str], Stored],
     stored_active: Iterable[tuple[str, str]],
 ) -> Minimum:
-    """The cycle's rule: ListProjects pages (when it listed them), the list pages of the projects
-    it lists this period (``listed_projects``: the slice, see ``scan_slice``), and describes of
-    exactly the jobs that need one.
+    """The cycle's list-first rule (docs/architecture.md, "The poll cycle"): ListProjects pages
+    (when it listed them), the list pages of the projects it lists this period
+    (``listed_projects``: this period's slice, see ``scan_slice``, and every project holding a
+    job the store has in progress), and describes of exactly the jobs that need one.
 
-    A listed job needs a describe when the list shows it in progress, when the store has no
-    snapshot of it (or holds it as removed), or when its Status, StatusMessage or
-    LastUpdatedTimestamp differ from the snapshot; every job the store holds as in progress is
-    described too (that is how a job that finished between two cycles gets its final state).
+    A listed job needs a describe when the store has no snapshot of it (or holds it as
+    removed), or when its Status, StatusMessage or LastUpdatedTimestamp differ from the
+    snapshot; a job the store holds in progress needs one when it is not in its project's list
+    (deleted), or when its project is not listed.
     """
     listed = sorted(set(listed_projects))
     pages = 0
-    needed: set[tuple[str, str]] = set(stored_active)
+    needed: set[tuple[str, str]] = set()
+    visible_keys: set[tuple[str, str]] = set()
     for project in listed:
         visible = fleet.visible_jobs(project, t)
         pages += max(1, math.ceil(len(visible) / PAGE_SIZE))
         for plan in visible:
-            state = plan.state(t)
-            assert state is not None
             key = (plan.project, plan.name)
-            snapshot = stored.get(key)
-            changed = snapshot is None or snapshot.removed
-            if snapshot is not None and not changed:
-                last = epoch(max(s.at for s in plan.steps if s.at <= t))
-                changed = (
-                    snapshot.status != state.status
-                    or snapshot.message != state.message
-                    or snapshot.last_updated is None
-                    or abs(snapshot.last_updated - last) > 1e-3
-                )
-            if state.status not in TERMINAL or changed:
+            visible_keys.add(key)
+            if _listing_moved(plan, t, stored.get(key)):
                 needed.add(key)
+    needed |= {key for key in stored_active if key not in visible_keys}
     project_pages = max(1, math.ceil(len(fleet.projects) / PAGE_SIZE)) if listed_all_projects else 0
-    changes = 0
-    for key in needed:
-        current = fleet.jobs[key].state(t) if key in fleet.jobs else None
-        snapshot = stored.get(key)
-        if current is None:
-            changes += snapshot is not None and not snapshot.removed  # gone: REMOVED
-        elif snapshot is None or snapshot.removed:
-            changes += 1
-        else:
-            changes += snapshot.status != current.status or snapshot.message != current.message
     return Minimum(
-        changes=changes,
+        changes=sum(_is_change(fleet, key, t, stored.get(key)) for key in needed),
         calls={
             "ListProjects": project_pages,
             "ListModelPackagingJobs": pages,
@@ -346,3 +336,52 @@ def minimum_calls(
         },
         describes=needed,
     )
+
+
+def _listing_moved(plan: JobPlan, t: float, snapshot: Stored | None) -> bool:
+    state = plan.state(t)
+    assert state is not None
+    if snapshot is None or snapshot.removed:
+        return True
+    last = epoch(max(s.at for s in plan.steps if s.at <= t))
+    return (
+        snapshot.status != state.status
+        or snapshot.message != state.message
+        or snapshot.last_updated is None
+        or abs(snapshot.last_updated - last) > 1e-3
+    )
+
+
+def _is_change(fleet: Fleet, key: tuple[str, str], t: float, snapshot: Stored | None) -> bool:
+    current = fleet.jobs[key].state(t) if key in fleet.jobs else None
+    if current is None:
+        return snapshot is not None and not snapshot.removed  # gone: REMOVED
+    if snapshot is None or snapshot.removed:
+        return True
+    return snapshot.status != current.status or snapshot.message != current.message
+
+
+def _capacity(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> float:
+    """Checks one period can spend on jobs in progress: both operations' calls in the seconds
+    usable after ListProjects, less the rotation's slice."""
+    return 2 * rate * (usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate) - slice_size
+
+
+def in_progress_bound(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> int:
+    """docs/architecture.md's bound: every job in progress is checked at least every
+    ``ceil(N / (2 r T - s)) + 1`` periods (N jobs in progress, r the rate per operation, T the
+    seconds usable after ListProjects, s the rotation's slice)."""
+    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
+    return math.ceil(spec.active / max(1.0, capacity)) + 1
+
+
+def project_bound(
+    spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int, periods: int
+) -> int:
+    """docs/architecture.md's bound: every project is listed within
+    ``max(periods per full scan, 2 ceil(B / (2 r T - s))) + 1`` periods (B projects holding
+    jobs in progress; under load the describer checks some of them instead of the lister,
+    from alternating ends of the rotation)."""
+    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
+    busy = min(spec.projects, spec.active)
+    return max(periods, 2 * math.ceil(busy / max(1.0, capacity))) + 1

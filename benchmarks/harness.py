@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,9 @@ from benchmarks.fleet import (
     build_fleet,
     epoch,
     faults,
+    in_progress_bound,
     minimum_calls,
+    project_bound,
     scan_slice,
     slices,
     started_between,
@@ -424,6 +426,7 @@ def run_fleet(
 
     rows = []
     listed_union: set[str] = set()
+    gaps = Gaps()
     previous = 0.0
     for cycle in range(1, 0 if only_rss else spec.cycles + 1):
         t = spec.cycle_time(cycle)
@@ -440,44 +443,21 @@ def run_fleet(
                 timeout=deployment.timeout,
             )
         previous = t
-        clock.set(t)
-        stored, stored_active = _stored(reader, fleet)
-        control.reset_counters()
-        meter.reset()
-        started = time.perf_counter()
-        summary = run_cycle(monitor, deployment.timeout)
-        seconds = time.perf_counter() - started
-        sim_calls = Counter(control.state()["calls"])
-        seen = meter.reset()
-        listed_union.update(seen.listed_projects)
-        expected = scan_slice(
-            fleet.projects,
-            now=epoch(t),
-            period=spec.period,
-            list_budget=budget,
-            full_scan_periods=deployment.full_scan_periods,
-        )
-        minimum = minimum_calls(
-            fleet,
-            t,
-            listed_projects=expected,
-            listed_all_projects=True,
-            stored=stored,
-            stored_active=stored_active,
-        )
-        row = cycle_row(
+        row, seen = _scheduled_cycle(
             spec,
+            fleet,
             cycle=cycle,
-            t=t,
-            summary=summary,
-            seconds=seconds,
-            sim_calls=sim_calls,
-            seen=seen,
-            minimum=minimum,
-            expected_slice=expected,
-            stored_active=stored_active,
-            rate=deployment.rate,
+            monitor=monitor,
+            meter=meter,
+            control=control,
+            clock=clock,
+            reader=reader,
+            deployment=deployment,
+            budget=budget,
+            gaps=gaps,
         )
+        listed_union.update(seen.listed_projects)
+        sim_calls, seconds = row["p1"]["simulator_calls"], row["seconds"]
         row["cloudtrail"] = trail.as_dict()
         rows.append(row)
         progress(
@@ -524,7 +504,85 @@ def run_fleet(
             f"  watch: {w['seconds']:.1f} s, {w['rounds']} rounds at {w['round_starts_s']}, "
             f"LFV {w['lfv_calls']}, changes {w['changes']}, deadline {w['deadline_reached']}"
         )
+    if rows:
+        last = spec.cycle_time(spec.watch_cycle if watch else spec.cycles)
+        catch_up = catch_up_cycles(
+            monitor, clock, start=last, period=spec.period, deployment=deployment
+        )
+        end = last + catch_up * spec.period
+        result["p6"] = fairness(spec, fleet, reader, gaps, deployment, end=end, catch_up=catch_up)
+        progress(f"  P6 fairness: {result['p6']}")
     return result
+
+
+def _scheduled_cycle(
+    spec: FleetSpec,
+    fleet: Fleet,
+    *,
+    cycle: int,
+    monitor: Any,
+    meter: Meter,
+    control: Any,
+    clock: BenchTime,
+    reader: Any,
+    deployment: Deployment,
+    budget: int,
+    gaps: Gaps,
+) -> tuple[dict[str, Any], Any]:
+    """One scheduled cycle at its tick, measured against the oracle: its row, and what the
+    meter saw."""
+    t = spec.cycle_time(cycle)
+    clock.set(t)
+    stored, stored_active = _stored(reader, fleet)
+    control.reset_counters()
+    meter.reset()
+    started = time.perf_counter()
+    summary = run_cycle(monitor, deployment.timeout)
+    seconds = time.perf_counter() - started
+    sim_calls = Counter(control.state()["calls"])
+    seen = meter.reset()
+    expected = expected_listing(fleet, t, deployment, budget, stored_active)
+    gaps.cycle(fleet.projects, stored_active, seen.listed_projects, seen.described)
+    minimum = minimum_calls(
+        fleet,
+        t,
+        listed_projects=expected,
+        listed_all_projects=True,
+        stored=stored,
+        stored_active=stored_active,
+    )
+    row = cycle_row(
+        spec,
+        cycle=cycle,
+        t=t,
+        summary=summary,
+        seconds=seconds,
+        sim_calls=sim_calls,
+        seen=seen,
+        minimum=minimum,
+        expected_slice=expected,
+        stored_active=stored_active,
+        rate=deployment.rate,
+    )
+    return row, seen
+
+
+def expected_listing(
+    fleet: Fleet,
+    t: float,
+    deployment: Deployment,
+    budget: int,
+    stored_active: set[tuple[str, str]],
+) -> list[str]:
+    """List-first: this period's slice, and every project holding a job in progress."""
+    period_slice = scan_slice(
+        fleet.projects,
+        now=epoch(t),
+        period=fleet.spec.period,
+        list_budget=budget,
+        full_scan_periods=deployment.full_scan_periods,
+    )
+    return sorted(set(period_slice) | {project for project, _ in stored_active})
 
 
 def watch_invocation(
@@ -653,7 +711,9 @@ def cycle_row(
         "listed_the_expected_slice": set(seen.listed_projects) == set(expected_slice)
         and all(n == 1 for n in seen.listed_projects.values()),
         "stored_in_progress": len(stored_active),
-        "in_progress_all_described": stored_active <= described,
+        "in_progress_all_checked": all(
+            key in described or key[0] in seen.listed_projects for key in stored_active
+        ),
         "p1": {
             "simulator_calls": dict(sim_calls),
             "client_attempts": dict(seen.lfv_attempts),
@@ -692,7 +752,7 @@ def summarize(
         full_scan_periods=deployment.full_scan_periods,
     )
     cycle_s = max(r["seconds"] for r in rows)
-    every_period = all(r["in_progress_all_described"] for r in rows)
+    every_period = all(r["in_progress_all_checked"] for r in rows)
     return {
         "p1_worst": max(p1, default=None),
         "p1_best": min(p1, default=None),
@@ -704,7 +764,7 @@ def summarize(
         "projects_per_cycle": per_cycle,
         "full_scan_pages": spec.projects,
         "full_scan_periods": periods,
-        "in_progress_described_every_period": every_period,
+        "in_progress_checked_every_period": every_period,
         "in_progress_checked_every_s": spec.period if every_period else None,
         # A job started just after its project's slice was listed waits for that slice's next
         # turn: ``periods`` periods, plus at most one cycle's listing time.
@@ -717,6 +777,105 @@ def summarize(
             default=None,
         ),
         "cloudtrail_invocations": sum(r["cloudtrail"]["invocations"] for r in rows),
+    }
+
+
+def catch_up_cycles(
+    monitor: Any, clock: BenchTime, *, start: float, period: float, deployment: Deployment
+) -> int:
+    """After the measured cycles, plain cycles one period apart until one leaves nothing for
+    the next (at most 10): what an overloaded fleet owed is then recorded, or counted missed."""
+    for n in range(1, 11):
+        clock.set(start + n * period)
+        summary = run_cycle(monitor, deployment.timeout)
+        if not summary.get("backlog"):
+            return n
+    return 10
+
+
+@dataclass
+class Gaps:
+    """Runs of consecutive cycles in which a job the store held in progress was neither listed
+    with its project nor described, and in which a project was not listed."""
+
+    job_run: dict[tuple[str, str], int] = field(default_factory=dict)
+    project_run: dict[str, int] = field(default_factory=dict)
+    longest_job: int = 0
+    longest_project: int = 0
+    cycles: int = 0
+
+    def cycle(
+        self,
+        projects: list[str],
+        stored_active: set[tuple[str, str]],
+        listed: Mapping[str, int],
+        described: Iterable[tuple[str, str]],
+    ) -> None:
+        self.cycles += 1
+        checked = set(described)
+        for key in stored_active:
+            if key[0] in listed or key in checked:
+                self.job_run[key] = 0
+            else:
+                self.job_run[key] = self.job_run.get(key, 0) + 1
+                self.longest_job = max(self.longest_job, self.job_run[key])
+        for project in projects:
+            self.project_run[project] = (
+                0 if project in listed else (self.project_run.get(project, 0) + 1)
+            )
+            self.longest_project = max(self.longest_project, self.project_run[project])
+
+
+def fairness(
+    spec: FleetSpec,
+    fleet: Fleet,
+    reader: Any,
+    gaps: Gaps,
+    deployment: Deployment,
+    *,
+    end: float,
+    catch_up: int,
+) -> dict[str, Any]:
+    """P6 (issue 13): the longest run of periods any job in progress or project went
+    unchecked, against the bounds; terminal states missed (not recorded by ``end``, after the
+    catch-up cycles); new jobs announced late (later than the job bound) or never."""
+    from lfv_monitor.domain.models import JobKey
+
+    per_cycle, periods = slices(
+        spec.projects,
+        list_budget=deployment.budget(spec.period),
+        full_scan_periods=deployment.full_scan_periods,
+    )
+    usable = deployment.timeout - deployment.margin
+    bound = in_progress_bound(spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle)
+    projects_bound = project_bound(
+        spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle, periods=periods
+    )
+    keys = [JobKey(p, j) for p, j in fleet.jobs]
+    stored = reader.get_jobs(keys)
+    missed = 0
+    for key in keys:
+        state = fleet.jobs[(key.project, key.job)].state(end)
+        if state is not None and state.status in {"SUCCEEDED", "FAILED"}:
+            job = stored.get(key)
+            missed += job is None or job.status != state.status
+    late = never = 0
+    for at, project, name in started_between(fleet, 0, end):
+        history = reader.history(JobKey(project, name))
+        if not history:
+            never += 1
+        elif (history[0].observed_at - START_TIME).total_seconds() - at > bound * spec.period:
+            late += 1
+    return {
+        "longest_job_gap_periods": gaps.longest_job + 1,
+        "job_gap_bound_periods": bound,
+        "longest_project_gap_periods": gaps.longest_project + 1,
+        "project_gap_bound_periods": projects_bound,
+        "catch_up_cycles": catch_up,
+        "cycles_observed": gaps.cycles,
+        "terminal_states_missed": missed,
+        "new_jobs_announced_late": late,
+        "new_jobs_never_recorded": never,
     }
 
 

@@ -30,6 +30,7 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.simulator",
+    "tests.support.deny_proxy",
     "tests.support.lambda_package",
     "tests.support.audit_history",
 ]

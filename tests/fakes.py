@@ -14,6 +14,8 @@ from lfv_monitor.domain.models import (
     JobKey,
     JobSummary,
     Project,
+    ProjectRecord,
+    Rotation,
     StoredJob,
     is_terminal,
 )
@@ -67,7 +69,9 @@ class FakeJobSource:
         if project not in self.projects:
             raise ResourceNotFoundError(f"project {project} not found")
         return [
-            JobSummary(JobKey(project, name), j.status, j.message, j.updated, j.model_version)
+            JobSummary(
+                JobKey(project, name), j.status, j.message, j.updated, j.model_version, j.created
+            )
             for name, j in self.projects[project].items()
         ]
 
@@ -109,8 +113,10 @@ class InMemorySnapshotStore:
     leases: dict[tuple[str, str], datetime] = field(default_factory=dict)
     lease: float = 60.0
     channels: tuple[str, ...] = ("events", "sns")
+    projects: dict[str, ProjectRecord] = field(default_factory=dict)
     writes: int = 0
     batch_reads: int = 0
+    rotation_record: Rotation = field(default_factory=Rotation)
     #: Malformed items "found" by reads, as tests set them; ``take_poisoned`` hands them over.
     poisoned: int = 0
 
@@ -126,6 +132,23 @@ class InMemorySnapshotStore:
     def save_baseline_cursor(self, project: str) -> None:
         self.writes += 1
         self.cursor = project
+
+    def project_records(self) -> dict[str, ProjectRecord]:
+        return dict(self.projects)
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        self.writes += 1
+        if record.empty:
+            self.projects.pop(record.name, None)
+        else:
+            self.projects[record.name] = record
+
+    def rotation(self) -> Rotation:
+        return self.rotation_record
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        self.writes += 1
+        self.rotation_record = rotation
 
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         self.batch_reads += (len(keys) + 99) // 100

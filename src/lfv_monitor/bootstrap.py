@@ -129,6 +129,7 @@ def build_monitor(
         list_budget=settings.list_budget(),
         full_scan_periods=settings.full_scan_periods,
         watch_interval=settings.active_poll_interval,
+        rate_per_second=settings.lfv_rate_per_second,
     )
     cycle = PollCycle(
         source,

@@ -45,13 +45,17 @@ def test_first_cycle_records_a_baseline_and_announces_nothing(world: World) -> N
     assert world.store.is_initialized()
 
 
-def test_idle_cycle_describes_only_jobs_in_progress_and_writes_nothing(world: World) -> None:
+def test_idle_cycle_lists_jobs_in_progress_describes_nothing_and_writes_nothing(
+    world: World,
+) -> None:
     world.source.set("widgets", "done", "SUCCEEDED", "ok")
     world.source.set("widgets", "busy", "RUNNING", "compiling")
     world.run()
     writes = world.store.writes
     report = world.run()
-    assert world.source.describes() == ["widgets/busy"]
+    # the list already says the job in progress has not moved: no describe is spent on it
+    assert "ListModelPackagingJobs widgets" in world.source.calls
+    assert world.source.describes() == []
     assert report.recorded == [] and world.store.writes == writes
     assert world.events.calls == 0
 
@@ -130,7 +134,10 @@ def test_unknown_status_is_kept_and_treated_as_in_progress(world: World) -> None
     (change,) = world.run().recorded
     assert change.status == "PAUSED" and not change.is_terminal
     world.run()
-    assert world.source.describes() == ["widgets/cam"]
+    assert world.source.calls == ["ListProjects", "ListModelPackagingJobs widgets"]
+    world.source.set("widgets", "cam", "SUCCEEDED")
+    (change,) = world.run().recorded
+    assert (change.previous_status, change.status) == ("PAUSED", "SUCCEEDED")
 
 
 def test_missing_fields_do_not_crash(world: World) -> None:
@@ -204,12 +211,15 @@ def test_deadline_stops_starting_work_and_the_rest_comes_next_cycle(world: World
     world.run()
     for i in range(5):
         world.source.set("widgets", f"j{i}", "SUCCEEDED")
-    budget = iter([100, 100, 5] + [5] * 20)
-    report = world.run(remaining=lambda: next(budget), margin_seconds=10)
+    # Given time for about four calls before the margin (each call costs one second)
+    world.source.calls.clear()
+    report = world.cycle.run(lambda: 14 - len(world.source.calls), margin_seconds=10)
     assert report.deadline_reached
     assert 0 < len(report.recorded) < 5
+    assert report.backlog == 5 - len(report.recorded) and report.health == "partial"
     report2 = world.run()
     assert len(report.recorded) + len(report2.recorded) == 5
+    assert report2.health == "healthy" and report2.backlog == 0
 
 
 def test_an_overlapping_invocation_does_not_republish_fresh_changes(world: World) -> None:
@@ -268,7 +278,7 @@ def test_two_retrying_invocations_claim_each_entry_once(world: World) -> None:
     assert len(world.events.published) == 1 and len(world.sns.published) == 1
 
 
-def test_a_store_failure_ends_the_cycle_without_losing_what_was_recorded(world: World) -> None:
+def test_a_failed_write_is_retried_next_cycle_and_does_not_stop_the_others(world: World) -> None:
     from lfv_monitor.domain.errors import StoreError
 
     world.source.set("widgets", "a", "RUNNING")
@@ -287,10 +297,24 @@ def test_a_store_failure_ends_the_cycle_without_losing_what_was_recorded(world: 
 
     world.store.record = record_then_fail  # type: ignore[method-assign]
     report = world.run()
-    # the invocation ends with a clear outcome, and the change it recorded is announced
-    assert report.store_failed and not report.succeeded
-    assert report.errors["StoreError"] == 1
+    # Then the cycle says the store failed, and the change it could record is announced
+    assert report.health == "store" and not report.succeeded
+    assert report.write_failures == 1 and report.errors["StoreError"] == 1
     assert [c.key.job for c in world.events.published] == ["a"]
+    # And the next cycle records the one that failed
     world.store.record = record  # type: ignore[method-assign]
-    world.run()
+    assert world.run().health == "healthy"
     assert sorted(c.key.job for c in world.events.published) == ["a", "b"]
+
+
+def test_a_store_that_cannot_be_read_ends_the_cycle_with_health_store(world: World) -> None:
+    from lfv_monitor.domain.errors import StoreError
+
+    world.source.set("widgets", "a", "RUNNING")
+
+    def missing_table() -> bool:
+        raise StoreError("DynamoDB get_item on lfv failed: ResourceNotFoundException")
+
+    world.store.is_initialized = missing_table  # type: ignore[method-assign]
+    report = world.run()
+    assert report.store_failed and report.health == "store" and not report.succeeded

@@ -18,7 +18,7 @@ from typing import Any
 from lfv_monitor.adapters.dynamodb_calls import TableCalls
 from lfv_monitor.adapters.dynamodb_poison import Quarantine
 from lfv_monitor.clients import aws_client
-from lfv_monitor.domain.models import Change, JobKey, StoredJob
+from lfv_monitor.domain.models import Change, JobKey, ProjectRecord, Rotation, StoredJob
 from lfv_monitor.table import items, layout, parsing
 from lfv_monitor.table.codec import epoch, to_item
 from lfv_monitor.table.parsing import MalformedItemError
@@ -82,6 +82,62 @@ class DynamoDBSnapshotStore:
 
     def save_baseline_cursor(self, project: str) -> None:
         self.calls.put({"pk": layout.META_PK, "sk": layout.BASELINE_CURSOR_SK, "project": project})
+
+    # -- the scan's fair order and per-project records -------------------------------------
+    def rotation(self) -> Rotation:
+        item = self.calls.get(layout.META_PK, layout.ROTATION_SK)
+        if not item:
+            return Rotation()
+        try:
+            return parsing.rotation(item)
+        except MalformedItemError as exc:
+            # Dropped: the next cycle starts its fair order afresh (nothing is lost: it is
+            # only where to start).
+            self.quarantine.move(item, f"scan rotation: {exc}")
+            return Rotation()
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        if rotation == Rotation():
+            self.calls.batch_delete([(layout.META_PK, layout.ROTATION_SK)])
+            return
+        values: dict[str, Any] = {"pk": layout.META_PK, "sk": layout.ROTATION_SK, "type": "META"}
+        if rotation.owed:
+            values["owed"] = list(rotation.owed)
+        if rotation.active_cursor is not None:
+            values["active_cursor"] = rotation.active_cursor
+        if rotation.backlog_since is not None:
+            values["backlog_since"] = epoch(rotation.backlog_since)
+        self.calls.put(values)
+
+    def project_records(self) -> dict[str, ProjectRecord]:
+        records: dict[str, ProjectRecord] = {}
+        found = self.calls.query(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues=to_item({":p": layout.PROJECT_PK}),
+            ConsistentRead=True,
+        )
+        for item in found:
+            try:
+                record = parsing.project_record(item)
+            except MalformedItemError as exc:
+                self.quarantine.move(item, f"project record: {exc}")
+                continue
+            records[record.name] = record
+        return records
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        if record.empty:
+            self.calls.batch_delete([(layout.PROJECT_PK, record.name)])
+            return
+        self.calls.put(
+            {
+                "pk": layout.PROJECT_PK,
+                "sk": record.name,
+                "type": "PROJECT",
+                "baseline_pending": record.baseline_pending,
+                "failures": record.failures,
+            }
+        )
 
     # -- reads ---------------------------------------------------------------------------
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:

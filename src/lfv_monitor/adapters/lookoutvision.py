@@ -188,6 +188,7 @@ class LookoutVisionJobSource:
                         status_message=_str(item.get("StatusMessage")),
                         last_updated=_time(item.get("LastUpdatedTimestamp")),
                         model_version=_str(item.get("ModelVersion")),
+                        created=_time(item.get("CreationTimestamp")),
                     )
                 )
         return jobs

@@ -18,8 +18,9 @@ def register(sub: Any) -> None:
             "Run one poll cycle, exactly as the scheduled Lambda function does, and print what it "
             "saw and did. Configuration comes from the same environment variables as the "
             "function (TABLE_NAME, EVENT_BUS_NAME, TOPIC_ARN, ...) or the flags below. Exits 0 "
-            "when the cycle ran (even if single jobs failed), 1 when it could not run "
-            "(Lookout for Vision unreachable), 2 for bad configuration."
+            "when the cycle was healthy (it saw everything it had to), 1 when it was not (the "
+            "health verdict and its reason on stderr, one line: unreachable, store, denied, "
+            "deadline or partial), 2 for bad configuration."
         ),
     )
     parser.add_argument("--table", help="DynamoDB table (default: TABLE_NAME)")
@@ -88,7 +89,13 @@ def run(args: argparse.Namespace) -> int:
         print(render_report(summary))
         for change in report.recorded if report else []:
             print(change_line(change))
-    return 1 if summary.get("unreachable") else 0
+    if summary.get("configError"):
+        print(f"lfv-monitor poll: {summary['configError']}", file=sys.stderr)
+        return 2
+    if report is not None and not report.succeeded:
+        print(f"lfv-monitor poll: not healthy: {report.reason()}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def change_line(change: Any) -> str:

@@ -55,16 +55,17 @@ def needs_describe(summary: JobSummary, stored: StoredJob | None) -> bool:
 
 
 def listing_differs(summary: JobSummary, stored: StoredJob | None) -> bool:
-    """Never recorded, re-appeared after removal, or any of Status, StatusMessage,
-    LastUpdatedTimestamp differing from the stored snapshot.
+    """Never recorded, re-appeared after removal, re-created (another CreationTimestamp), or
+    any of Status, StatusMessage, LastUpdatedTimestamp differing from the stored snapshot.
 
-    The watch loop describes only these: the list carries both fields a change is made of, so a
-    job whose list entry matches its snapshot cannot have changed.
+    The scan and the watch describe only these: the list carries both fields a change is made
+    of, so a job whose list entry matches its snapshot cannot have changed.
     """
     if stored is None or stored.removed:
         return True
     return (
-        not stored.same_status(summary.status)
+        not stored.same_incarnation(summary.created)
+        or not stored.same_status(summary.status)
         or not stored.same_message(summary.status_message)
         or summary.last_updated != stored.last_updated
     )

@@ -71,6 +71,8 @@ class JobSummary:
     status_message: str | None = None
     last_updated: datetime | None = None
     model_version: str | None = None
+    #: The listed job's CreationTimestamp: another one than recorded is a re-created job.
+    created: datetime | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -175,3 +177,33 @@ class Change:
     @property
     def is_terminal(self) -> bool:
         return is_terminal(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """What the monitor remembers about one project across invocations.  Only projects with
+    something to remember have one, so an idle fleet writes nothing."""
+
+    name: str
+    #: The project could not be scanned during the first scan: its jobs, once it becomes
+    #: readable, are recorded silently as BASELINE (not announced as DISCOVERED).
+    baseline_pending: bool = False
+    #: Consecutive cycles in which listing this project failed.
+    failures: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.baseline_pending and self.failures == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """Where the scan's fair order stands across invocations; written only when a cycle leaves
+    checks for the next one (under load), so a cycle that checks everything writes nothing."""
+
+    #: Projects whose listing was due but not reached, oldest first: listed first next cycle.
+    owed: tuple[str, ...] = ()
+    #: The first project with jobs in progress that was not checked: next cycle starts there.
+    active_cursor: str | None = None
+    #: When the oldest unchecked work became due (None: nothing is left over).
+    backlog_since: datetime | None = None

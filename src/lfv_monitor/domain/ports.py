@@ -10,7 +10,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from lfv_monitor.domain.models import Change, JobDescription, JobKey, JobSummary, Project, StoredJob
+from lfv_monitor.domain.models import (
+    Change,
+    JobDescription,
+    JobKey,
+    JobSummary,
+    Project,
+    ProjectRecord,
+    Rotation,
+    StoredJob,
+)
 
 
 class JobSource(Protocol):
@@ -42,6 +51,23 @@ class SnapshotStore(Protocol):
         ...
 
     def save_baseline_cursor(self, project: str) -> None: ...
+
+    def project_records(self) -> dict[str, ProjectRecord]:
+        """Every project the monitor remembers something about (a pending baseline, a failure
+        streak), by name; projects without a record are simply absent."""
+        ...
+
+    def save_project_record(self, record: ProjectRecord) -> None:
+        """Write ``record``; an empty record (``record.empty``) deletes the project's record."""
+        ...
+
+    def rotation(self) -> Rotation:
+        """The scan's place in its fair order (an empty ``Rotation`` when none is stored)."""
+        ...
+
+    def save_rotation(self, rotation: Rotation) -> None:
+        """Remember the scan's place; an empty ``Rotation()`` deletes the record."""
+        ...
 
     def get_jobs(self, keys: Sequence[JobKey]) -> dict[JobKey, StoredJob]:
         """Current-state items of ``keys`` (absent keys are simply missing), read in batches."""

@@ -6,6 +6,7 @@ the ``StartModelPackagingJob`` API-call event on the default bus (the new job is
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lfv_monitor import bootstrap
 from lfv_monitor.domain.cycle import CycleReport
+from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.handlers.models import CLOUDTRAIL_DETAIL_TYPE, started_job
 from lfv_monitor.observability import capture_lambda_handler, logger, metrics
 
@@ -35,6 +37,13 @@ def emit_metrics(report: CycleReport) -> None:
     add(name="LostRaces", unit=MetricUnit.Count, value=report.lost_races)
     add(name="DeadlineReached", unit=MetricUnit.Count, value=int(report.deadline_reached))
     add(name="CycleDuration", unit=MetricUnit.Seconds, value=report.duration_seconds)
+    add(name="Coverage", unit=MetricUnit.Percent, value=report.coverage_percent)
+    add(name="ProjectFailureStreak", unit=MetricUnit.Count, value=report.project_failure_streak)
+    add(name="PoisonItems", unit=MetricUnit.Count, value=report.poison_items)
+    add(name="Backlog", unit=MetricUnit.Count, value=report.backlog)
+    add(
+        name="OldestCheckAgeSeconds", unit=MetricUnit.Seconds, value=report.oldest_check_age_seconds
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
@@ -48,7 +57,14 @@ def lambda_handler(
     Never raises for an unreachable service: a retried invocation would only make a retry
     storm; the ``CycleSucceeded`` metric and its alarm report it instead.
     """
-    monitor = service or bootstrap.monitor()
+    try:
+        monitor = service or bootstrap.monitor()
+    except ConfigurationError as exc:
+        # No cycle can run: say so in the metrics (CycleSucceeded 0, alarmed) and the log, once.
+        report = CycleReport(started_at=datetime.now(UTC), config_error=str(exc))
+        logger.error("invalid configuration; no cycle ran", extra={"reason": str(exc)})
+        emit_metrics(report)
+        return report.as_dict()
     correlation_id = logger.get_correlation_id()
     if event.get("detail-type") == CLOUDTRAIL_DETAIL_TYPE:
         key = started_job(event)
@@ -60,5 +76,8 @@ def lambda_handler(
         )
     emit_metrics(report)
     summary = report.as_dict()
-    logger.info("cycle finished", extra={"cycle": summary})
+    if report.succeeded:
+        logger.info("cycle finished", extra={"cycle": summary})
+    else:
+        logger.warning("cycle not healthy", extra={"reason": report.reason(), "cycle": summary})
     return summary

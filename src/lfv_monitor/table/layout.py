@@ -17,6 +17,10 @@ OUTBOX_PK = "OUTBOX"
 META_PK = "META"
 BASELINE_SK = "BASELINE"
 BASELINE_CURSOR_SK = "BASELINE_CURSOR"
+#: The scan's fair order, while a cycle left checks for the next (META/ROTATION).
+ROTATION_SK = "ROTATION"
+#: Per-project records (a pending first scan, a failure streak): pk PROJECT, sk the name.
+PROJECT_PK = "PROJECT"
 ACTIVE_PK = "ACTIVE"
 #: Malformed items set aside (one per item, with the reason; never read by the cycle).
 QUARANTINE_PK = "QUARANTINE"

@@ -21,6 +21,8 @@ from lfv_monitor.domain.models import (
     ChangeType,
     JobDescription,
     JobKey,
+    ProjectRecord,
+    Rotation,
     StoredJob,
     message_digest,
 )
@@ -247,3 +249,24 @@ def baseline_completed(item: dict[str, Any]) -> datetime:
 
 def baseline_cursor(item: dict[str, Any]) -> str:
     return text(item, "project", required=True) or ""
+
+
+def project_record(item: dict[str, Any]) -> ProjectRecord:
+    """A per-project record (``PROJECT``/``<name>``)."""
+    name = text(item, "sk", required=True) or ""
+    pending = item.get("baseline_pending", False)
+    if not isinstance(pending, bool):
+        raise MalformedItemError(f"baseline_pending is {_kind(pending)}, not a boolean")
+    return ProjectRecord(name, baseline_pending=pending, failures=whole(item, "failures"))
+
+
+def rotation(item: dict[str, Any]) -> Rotation:
+    """The scan's fair order (``META``/``ROTATION``)."""
+    owed = item.get("owed") or []
+    if not isinstance(owed, list) or not all(isinstance(name, str) for name in owed):
+        raise MalformedItemError(f"owed is {_kind(owed)}, not a list of project names")
+    return Rotation(
+        owed=tuple(owed),
+        active_cursor=text(item, "active_cursor"),
+        backlog_since=instant(item, "backlog_since"),
+    )

@@ -1,0 +1,198 @@
+"""List-first detection and fair rotation under load (issue 13), over in-memory fakes.
+
+Time is virtual and per operation: each worker (the lister on the calling thread, the
+describer on its own) spends ``1 / rate`` seconds of its own timeline per call, as two quotas
+used side by side would; ``remaining`` is read on the timeline of the thread that asks.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+
+from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle
+from lfv_monitor.domain.errors import AccessDeniedError
+from lfv_monitor.domain.models import ChangeType, JobDescription, JobKey, JobSummary, Project
+from tests.fakes import FakeClock, FakeJobSource, FakePublisher, InMemorySnapshotStore
+
+
+class TimedSource(FakeJobSource):
+    """A FakeJobSource whose calls cost ``1 / rate`` seconds on their worker's timeline."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+        self.spent: dict[str, float] = defaultdict(float)
+        self.checked: set[JobKey] = set()  # jobs listed or described this cycle
+        self.listed_now: set[str] = set()
+
+    def _spend(self) -> None:
+        self.spent[threading.current_thread().name] += 1 / self.rate
+
+    def elapsed(self) -> float:
+        return self.spent[threading.current_thread().name]
+
+    def list_projects(self) -> list[Project]:
+        self._spend()
+        return super().list_projects()
+
+    def list_jobs(self, project: str) -> list[JobSummary]:
+        self._spend()
+        jobs = super().list_jobs(project)
+        self.listed_now.add(project)
+        self.checked.update(j.key for j in jobs)
+        return jobs
+
+    def describe_job(self, key: JobKey) -> JobDescription:
+        self._spend()
+        self.checked.add(key)
+        return super().describe_job(key)
+
+    def new_cycle(self) -> None:
+        self.spent.clear()
+        self.checked.clear()
+        self.listed_now.clear()
+        self.calls.clear()
+
+
+def make(source: TimedSource, policy: CyclePolicy) -> tuple[PollCycle, FakeClock, FakePublisher]:
+    clock = FakeClock()
+    events = FakePublisher("events")
+    cycle = PollCycle(
+        source,
+        InMemorySnapshotStore(),
+        [events],
+        clock=clock,
+        policy=policy,
+        monotonic=source.elapsed,
+    )
+    return cycle, clock, events
+
+
+def tick(cycle: PollCycle, clock: FakeClock, source: TimedSource, usable: float) -> CycleReport:
+    clock.advance(60)
+    source.new_cycle()
+    return cycle.run(lambda: usable + 5 - source.elapsed(), margin_seconds=5)
+
+
+def test_only_new_moved_or_vanished_jobs_are_described() -> None:
+    source = TimedSource(rate=100)
+    cycle, clock, _ = make(source, CyclePolicy())
+    source.set("a", "still", "RUNNING", "step 1")
+    source.set("a", "moves", "RUNNING", "step 1")
+    source.set("a", "goes", "RUNNING", "step 1")
+    source.set("a", "done", "SUCCEEDED")
+    tick(cycle, clock, source, 1000)
+    source.set("a", "moves", "RUNNING", "step 2", at=clock.now)
+    del source.projects["a"]["goes"]
+    source.set("a", "new", "CREATED")
+    report = tick(cycle, clock, source, 1000)
+    assert sorted(source.describes()) == ["a/goes", "a/moves", "a/new"]
+    assert {c.change_type for c in report.recorded} == {
+        ChangeType.STATUS_MESSAGE,
+        ChangeType.REMOVED,
+        ChangeType.DISCOVERED,
+    }
+
+
+def test_jobs_in_progress_in_a_project_that_cannot_be_listed_are_described_instead() -> None:
+    source = TimedSource(rate=100)
+    cycle, clock, events = make(source, CyclePolicy())
+    source.set("a", "busy", "RUNNING")
+    source.set("a", "done", "SUCCEEDED")
+    tick(cycle, clock, source, 1000)
+    source.errors["a"] = AccessDeniedError("denied since")
+    source.set("a", "busy", "FAILED", "boom", at=clock.now)
+    report = tick(cycle, clock, source, 1000)
+    assert source.describes() == ["a/busy"]
+    assert [c.status for c in events.published] == ["FAILED"]
+    assert report.health == "denied"
+
+
+def test_under_load_every_job_in_progress_and_every_project_is_checked_within_the_bound() -> None:
+    # Given 80 projects with a job in progress each, 40 idle ones, and a rate that lets each
+    # worker make 20 calls in the usable part of a period: more due than one period can check
+    rate, usable, full_scan_periods = 1.0, 20.0, 4
+    source = TimedSource(rate=rate)
+    for p in range(120):
+        source.set(f"p{p:03d}", "done", "SUCCEEDED")
+        if p < 80:
+            source.set(f"p{p:03d}", "busy", "RUNNING")
+    policy = CyclePolicy(full_scan_periods=full_scan_periods, list_budget=16, rate_per_second=rate)
+    cycle, clock, _ = make(source, policy)
+    while not cycle.store.is_initialized():
+        tick(cycle, clock, source, 10_000)  # the first scan, given all the time it needs
+    busy = {JobKey(f"p{p:03d}", "busy") for p in range(80)}
+    last_checked = dict.fromkeys(busy, 0)
+    last_listed = {f"p{p:03d}": 0 for p in range(120)}
+    gaps: list[int] = []
+    project_gaps: dict[str, list[int]] = defaultdict(list)
+    reports = []
+    # When the schedule runs 16 periods
+    for period in range(1, 17):
+        reports.append(tick(cycle, clock, source, usable))
+        for key in busy & source.checked:
+            gaps.append(period - last_checked[key])
+            last_checked[key] = period
+        for name in source.listed_now:
+            project_gaps[name].append(period - last_listed[name])
+            last_listed[name] = period
+    gaps += [17 - t for t in last_checked.values()]
+    for name, t in last_listed.items():
+        project_gaps[name].append(17 - t)
+    # Then every job in progress was checked at least every ceil(N / (2 r T - s)) + 1 periods,
+    # s being the rotation's slice (16 a period) and T the seconds usable after ListProjects
+    usable_after_list_projects = usable - 1 / rate
+    bound = math.ceil(len(busy) / (2 * rate * usable_after_list_projects - 16)) + 1
+    assert max(gaps) <= bound, (max(gaps), bound)
+    # And every idle project was listed within the rotation's periods + 1
+    idle_gaps = [g for name, gs in project_gaps.items() if name >= "p080" for g in gs]
+    assert max(idle_gaps) <= max(full_scan_periods, math.ceil(120 / 16)) + 1
+    # And the cycles said they were overloaded, with the backlog and its age
+    assert all(r.health == "partial" and r.backlog > 0 for r in reports[1:])
+    assert max(r.oldest_check_age_seconds for r in reports) > 0
+    # And both quotas were used side by side: each worker made about as many calls as it could
+    assert all(r.jobs_described >= usable * rate - 2 for r in reports)
+
+
+def test_listing_never_waits_behind_a_describe_backlog() -> None:
+    # Given 150 jobs that moved in one project, and ten more projects with one moved job each
+    source = TimedSource(rate=1.0)
+    for j in range(150):
+        source.set("p00", f"j{j:03d}", "RUNNING", "step 1")
+    for p in range(1, 11):
+        source.set(f"p{p:02d}", "j", "RUNNING", "step 1")
+    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0))
+    tick(cycle, clock, source, 10_000)
+    for j in range(150):
+        source.set("p00", f"j{j:03d}", "RUNNING", "step 2", at=clock.now)
+    for p in range(1, 11):
+        source.set(f"p{p:02d}", "j", "SUCCEEDED", "done", at=clock.now)
+    # When a cycle has time for 20 calls per operation
+    report = tick(cycle, clock, source, 20)
+    # Then every project was listed while the describer worked through its backlog
+    assert source.listed_now == {f"p{p:02d}" for p in range(11)}
+    assert report.jobs_described >= 19 and report.backlog > 0 and report.health == "partial"
+
+
+def test_projects_the_describer_takes_over_are_listed_too_within_two_periods() -> None:
+    # Given exactly as many projects with a job in progress as both workers can check in one
+    # period (19 list calls after ListProjects, 19 describes)
+    source = TimedSource(rate=1.0)
+    for p in range(38):
+        source.set(f"p{p:02d}", "busy", "RUNNING")
+    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0))
+    tick(cycle, clock, source, 10_000)
+    last_listed = {f"p{p:02d}": 0 for p in range(38)}
+    gaps = []
+    for period in range(1, 9):
+        report = tick(cycle, clock, source, 20)
+        # Then every job in progress is checked every period (listed or described)
+        assert source.checked >= {JobKey(f"p{p:02d}", "busy") for p in range(38)}
+        assert report.backlog == 0 and report.health == "healthy"
+        for name in source.listed_now:
+            gaps.append(period - last_listed[name])
+            last_listed[name] = period
+    # And every project is listed at least every other period, not always described instead
+    assert max(gaps + [9 - t for t in last_listed.values()]) <= 2
