@@ -117,8 +117,9 @@ integration: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP) $(WHEELHOUSE_STAMP) ## Integ
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the API handler's routes
 	$(BIN)/python scripts/generate_openapi.py
 
-bench: $(STAMP) ## Fleet benchmarks S, M, L (takes minutes); writes benchmarks/results/
+bench: $(STAMP) ## Fleet benchmarks S, M, L and the 20-target fleet (takes minutes); writes benchmarks/results/
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.targets --targets 20
 
 bench-smoke: $(STAMP) ## Fleet S only, P1 and P2 counts checked exactly (make test runs it too)
 	$(BIN)/python -m benchmarks.run --smoke

@@ -73,11 +73,19 @@ def register(subparsers: Any) -> None:
         help="virtual seconds per wall second on the simulator's clock (default 1; 0 freezes it "
         "until POST /_simulator/clock moves it)",
     )
-    up.add_argument(
+    scenario = up.add_mutually_exclusive_group()
+    scenario.add_argument(
         "--scenario",
         metavar="FILE",
         help="scenario for the simulator (default: the packaged demo scenario; see "
         "docs/simulator.md for the format)",
+    )
+    scenario.add_argument(
+        "--org",
+        action="store_true",
+        help="serve the packaged organization instead: the monitoring account and two member "
+        "accounts in two regions, the member role created in one member and missing in the "
+        "other (src/lfv_workbench/simulator/scenarios/org.json)",
     )
     up.add_argument(
         "--template",
@@ -94,7 +102,12 @@ def run_up(args: argparse.Namespace) -> int:
     from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_workbench.local.stack import StackDeployError
     from lfv_workbench.local.up import LocalStack, LocalStackError, is_loopback
-    from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
+    from lfv_workbench.simulator import (
+        ScenarioError,
+        demo_scenario_path,
+        load_scenario_file,
+        org_scenario_path,
+    )
 
     problem = _bad_flags(args)
     if problem:
@@ -106,7 +119,7 @@ def run_up(args: argparse.Namespace) -> int:
             "can read and change its data (the emulators have no authentication).",
             file=sys.stderr,
         )
-    scenario_path = args.scenario or str(demo_scenario_path())
+    scenario_path = args.scenario or str(org_scenario_path() if args.org else demo_scenario_path())
     try:
         scenario = load_scenario_file(scenario_path)
     except ScenarioError as exc:
@@ -179,4 +192,18 @@ def _hints(info: Any) -> str:
         f"  aws sqs receive-message --queue-url {info.events_queue_url} "
         f"--endpoint-url {info.aws_endpoint_url}\n"
         f"  audit API (SigV4, service execute-api, the credentials above): {info.api_url}"
+        + _organization_hints(info)
+    )
+
+
+def _organization_hints(info: Any) -> str:
+    """What an organization scenario adds: its targets, the member roles, a member's call."""
+    if len(info.targets) < 2:
+        return ""
+    member = info.targets[1].split(":")
+    return (
+        f"\nOrganization: targets {', '.join(info.targets)}; member roles "
+        f"{', '.join(info.member_roles) or 'none'} (AssumeRole of any other is AccessDenied).\n"
+        f"  AWS_ACCESS_KEY_ID={member[0]} aws lookoutvision list-projects --region {member[1]} "
+        f"--endpoint-url {info.simulator_url}   # as that member (or with an assumed role's keys)"
     )

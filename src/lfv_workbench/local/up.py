@@ -7,8 +7,13 @@
         os.environ.update(info.env())
         ...
 
-Everything runs in this process (moto's ``ThreadedMotoServer`` and ``SimulatorServer`` are
-threads), so stopping it leaves nothing behind.
+Everything runs in this process (moto's server and ``SimulatorServer`` are threads), so
+stopping it leaves nothing behind.
+
+A scenario with ``accounts`` is an organization: moto plays STS and IAM for every account, the
+member role (``lfv-monitor-reader``) is created in each member account whose entries say
+``member_role`` (``local/accounts.py``), and the simulator tells the accounts apart by moto's
+own mapping of access keys (an assumed role's keys are the member's).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import ipaddress
 import json
 import logging
 import socket
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -24,8 +30,20 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from lfv_workbench.local.accounts import (
+    MONITOR_ACCOUNT,
+    LocalAwsServer,
+    create_member_roles,
+    resolve_account,
+)
 from lfv_workbench.local.audit_api import LocalAuditApi, serve_audit_api
-from lfv_workbench.simulator import Scenario, SimulatorControl, SimulatorServer
+from lfv_workbench.simulator import (
+    Scenario,
+    SimulatorControl,
+    SimulatorServer,
+    load_scenario_file,
+    parse_scenario,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_AWS_PORT = 4511
@@ -94,6 +112,11 @@ class LocalStackInfo:
     start_time: str
     #: The audit API (SigV4 with the local credentials, service execute-api), stage included.
     api_url: str = ""
+    #: Every account and region the simulator serves, as ``account:region`` (the monitoring
+    #: account's first); one entry for a single-account scenario.
+    targets: tuple[str, ...] = ()
+    #: The member roles created (ARNs); a member account without one has none here.
+    member_roles: tuple[str, ...] = ()
 
     def env(self) -> dict[str, str]:
         """The variables that point ``lfv-monitor poll``, boto3 and the AWS CLI at the stack."""
@@ -154,12 +177,12 @@ class LocalStack:
         self.simulator_port = simulator_port
         self.api_port = api_port
         self.speed = speed
-        self.scenario = scenario
+        self.scenario = _as_scenario(scenario)
         self.template = template
         self.parameters = dict(parameters or {})
         self.region = region
         self.stack_name = stack_name
-        self._moto: Any = None
+        self._moto: LocalAwsServer | None = None
         self._simulator: SimulatorServer | None = None
         self._api: LocalAuditApi | None = None
         self._info: LocalStackInfo | None = None
@@ -167,17 +190,20 @@ class LocalStack:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> LocalStackInfo:
-        from moto.server import ThreadedMotoServer
-
         from lfv_workbench.local.stack import deploy_stack
+        from lfv_workbench.local.template import load_template
 
+        _check_organization(self.scenario)
         template = self.template or default_template_path()
+        parameters = organization_parameters(
+            self.scenario, load_template(template).get("Parameters") or {}, self.parameters
+        )
         _check_port_free(self.host, self.aws_port, "AWS emulator (moto)")
         _check_port_free(self.host, self.simulator_port, "simulator")
         _check_port_free(self.host, self.api_port, "audit API")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
-            self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+            self._moto = LocalAwsServer(self.host, self.aws_port)
             self._moto.start()
             _, aws_port = self._moto.get_host_and_port()
             endpoint = f"http://{_url_host(self.host)}:{aws_port}"
@@ -186,10 +212,14 @@ class LocalStack:
                 port=self.simulator_port,
                 scenario=self.scenario,
                 speed=self.speed,
+                resolve_account=resolve_account,
             )
             self._simulator.start()
             self.outputs = deploy_stack(
-                endpoint, template, self.parameters, self.stack_name, self.region
+                endpoint, template, parameters, self.stack_name, self.region
+            )
+            member_roles = create_member_roles(
+                endpoint, self._member_role_accounts(), credentials=LOCAL_CREDENTIALS
             )
             events_queue, notifications_queue = self._capture(endpoint, self.outputs)
             self._api = serve_audit_api(
@@ -218,8 +248,15 @@ class LocalStack:
             speed=self.speed,
             start_time=self._simulator.clock.iso(0),
             api_url=self._api.url,
+            targets=tuple(org_targets(self.scenario)),
+            member_roles=tuple(member_roles),
         )
         return self._info
+
+    def _member_role_accounts(self) -> list[str]:
+        if self.scenario is None:
+            return []
+        return [a for a in self.scenario.member_role_accounts() if a != MONITOR_ACCOUNT]
 
     def stop(self) -> None:
         """Stop the servers (idempotent)."""
@@ -230,8 +267,7 @@ class LocalStack:
             self._simulator.stop()
             self._simulator = None
         if self._moto is not None:
-            if self._moto._thread is not None:  # moto's stop() assumes a started server
-                self._moto.stop()
+            self._moto.stop()
             self._moto = None
 
     def __enter__(self) -> LocalStack:
@@ -308,6 +344,45 @@ class LocalStack:
             Attributes={"RawMessageDelivery": "false"},
         )
         return events_url, notifications_url
+
+
+def _as_scenario(value: Scenario | dict[str, Any] | str | Path | None) -> Scenario | None:
+    if value is None or isinstance(value, Scenario):
+        return value
+    if isinstance(value, dict):
+        return parse_scenario(value)
+    return load_scenario_file(value)
+
+
+def _check_organization(scenario: Scenario | None) -> None:
+    """An organization's top level is the monitoring account: moto's default account (the local
+    credentials' account, where the stack is deployed)."""
+    if scenario is not None and scenario.accounts and scenario.account_id != MONITOR_ACCOUNT:
+        raise LocalStackError(
+            f"scenario: account_id: an organization scenario's top level is the monitoring "
+            f"account, which the local stack runs in: {MONITOR_ACCOUNT}, got "
+            f"{scenario.account_id}"
+        )
+
+
+def organization_parameters(
+    scenario: Scenario | None, declared: Mapping[str, Any], given: Mapping[str, str]
+) -> dict[str, str]:
+    """The template parameters to deploy with: ``given``, plus, for an organization scenario
+    and a template that declares ``Targets`` (multi-target mode), every account and region the
+    scenario serves as the targets (unless ``given`` sets them)."""
+    parameters = dict(given)
+    if scenario is not None and scenario.accounts and "Targets" in declared:
+        parameters.setdefault("Targets", ",".join(org_targets(scenario)))
+    return parameters
+
+
+def org_targets(scenario: Scenario | None) -> list[str]:
+    """Every account and region ``scenario`` serves, as ``account:region`` (the top level
+    first); ``[]`` without a scenario."""
+    if scenario is None:
+        return []
+    return [f"{world.account_id}:{world.region}" for world in scenario.worlds()]
 
 
 def _url_host(host: str) -> str:

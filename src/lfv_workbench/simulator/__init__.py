@@ -11,6 +11,7 @@ from lfv_workbench.simulator.scenario import (
     demo_scenario_path,
     example_scenario_path,
     load_scenario_file,
+    org_scenario_path,
     parse_scenario,
 )
 from lfv_workbench.simulator.server import SimulatorServer
@@ -27,6 +28,7 @@ __all__ = [
     "demo_scenario_path",
     "example_scenario_path",
     "load_scenario_file",
+    "org_scenario_path",
     "parse_scenario",
     "validate_output",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -58,12 +59,30 @@ class SimulatorControl:
         """Replace the state with ``scenario``; raises ScenarioError when it is refused."""
         return self._call("POST", "/scenario", scenario)
 
-    def set_faults(self, faults: dict[str, Any]) -> dict[str, Any]:
-        """Replace the fault set (same shape as a scenario's ``faults``)."""
-        return self._call("POST", "/faults", faults)
+    def set_faults(
+        self, faults: dict[str, Any], *, account: str | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """Replace the fault set (same shape as a scenario's ``faults``) of one world: the one
+        ``account`` and ``region`` name, else the default world."""
+        return self._call("POST", "/faults" + _world(account, region), faults)
 
-    def state(self) -> dict[str, Any]:
-        return self._call("GET", "/state")
+    def state(self, *, account: str | None = None, region: str | None = None) -> dict[str, Any]:
+        """One world's state (the default world's unless ``account`` and ``region`` name
+        another), plus ``worlds``: every world's account, region, counts and calls."""
+        return self._call("GET", "/state" + _world(account, region))
 
-    def reset_counters(self) -> dict[str, Any]:
-        return self._call("POST", "/state/reset-counters", {})
+    def worlds(self) -> list[dict[str, Any]]:
+        """Every world served: ``{"account", "region", "projects", "jobs", "calls"}``."""
+        worlds: list[dict[str, Any]] = self._call("GET", "/worlds")["worlds"]
+        return worlds
+
+    def reset_counters(
+        self, *, account: str | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        return self._call("POST", "/state/reset-counters" + _world(account, region), {})
+
+
+def _world(account: str | None, region: str | None) -> str:
+    if account is None and region is None:
+        return ""
+    return "?" + urllib.parse.urlencode({"account": account or "", "region": region or ""})

@@ -141,7 +141,11 @@ def _untoken(token: str, kind: str, scope: str) -> str:
 
 
 class Engine:
-    """The simulated Lookout for Vision account.  Thread-safe."""
+    """The simulated Lookout for Vision account.  Thread-safe.
+
+    It reads the clock it is given; whoever loads a scenario resets that clock (several engines
+    may share one).
+    """
 
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
@@ -182,7 +186,6 @@ class Engine:
                 self.projects[p.name] = project
             self.project_names = sorted(self.projects)
             self.reset_counters()
-            self.clock.reset(scenario.start_time)
 
     def reset_counters(self) -> None:
         with self._lock:

@@ -3,6 +3,10 @@
 A scenario is JSON (see ``docs/simulator.md``).  :func:`load_scenario_file` and
 :func:`parse_scenario` refuse a bad one with :class:`ScenarioError`, whose message names every
 bad field by its path (``projects[0].jobs[1].timeline[2].at``) and the reason.
+
+The top level is one account in one region (the *default world*: every request not addressed to
+another one); ``accounts`` adds more, one entry per account and region, each with its own
+projects and faults (see ``docs/simulator.md``, "Several accounts and regions").
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from lfv_workbench.simulator.faults import (
 from lfv_workbench.simulator.model import shape, validate
 
 KNOWN_STATUSES = ("CREATED", "RUNNING", "SUCCEEDED", "FAILED")
+ACCOUNT_PATTERN = r"^[0-9]{12}$"
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
 
 
 class ScenarioError(ValueError):
@@ -148,14 +154,54 @@ class Project(_Strict):
         return self
 
 
+def _check_unique_projects(projects: list[Project]) -> None:
+    seen: set[str] = set()
+    for i, project in enumerate(projects):
+        if project.name in seen:
+            raise ValueError(f"projects[{i}].name: duplicate project name {project.name!r}")
+        seen.add(project.name)
+
+
+def _status_warnings(projects: list[Project], prefix: str = "") -> list[str]:
+    out = []
+    for i, project in enumerate(projects):
+        for j, job in enumerate(project.jobs):
+            for k, step in enumerate(job.timeline):
+                if step.status not in KNOWN_STATUSES:
+                    out.append(
+                        f"{prefix}projects[{i}].jobs[{j}].timeline[{k}].status: {step.status!r} "
+                        f"is not a known status ({', '.join(KNOWN_STATUSES)}); served as is"
+                    )
+    return out
+
+
+class AccountScenario(_Strict):
+    """One more account and region the simulator serves (an entry of ``accounts``)."""
+
+    account: str = Field(pattern=ACCOUNT_PATTERN)
+    region: str = Field(pattern=REGION_PATTERN)
+    #: Whether the local stack creates the member role (``lfv-monitor-reader``) in this
+    #: account; the simulator itself ignores it.
+    member_role: bool = True
+    defaults: Defaults | None = None
+    projects: list[Project] = Field(default_factory=list)
+    faults: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_projects(self) -> AccountScenario:
+        _check_unique_projects(self.projects)
+        return self
+
+
 class Scenario(_Strict):
     start_time: datetime = DEFAULT_START_TIME
     seed: int = 1
-    region: str = "us-east-1"
-    account_id: str = Field("123456789012", pattern=r"^[0-9]{12}$")
+    region: str = Field("us-east-1", pattern=REGION_PATTERN)
+    account_id: str = Field("123456789012", pattern=ACCOUNT_PATTERN)
     defaults: Defaults = Field(default_factory=Defaults)
     projects: list[Project] = Field(default_factory=list)
     faults: dict[str, Any] = Field(default_factory=dict)
+    accounts: list[AccountScenario] = Field(default_factory=list)
 
     @field_validator("start_time")
     @classmethod
@@ -166,27 +212,60 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _unique_projects(self) -> Scenario:
-        seen: set[str] = set()
-        for i, project in enumerate(self.projects):
-            if project.name in seen:
-                raise ValueError(f"projects[{i}].name: duplicate project name {project.name!r}")
-            seen.add(project.name)
+        _check_unique_projects(self.projects)
+        return self
+
+    @model_validator(mode="after")
+    def _unique_worlds(self) -> Scenario:
+        seen = {(self.account_id, self.region): "the top level (account_id, region)"}
+        member_role: dict[str, tuple[int, bool]] = {}
+        for i, entry in enumerate(self.accounts):
+            key = (entry.account, entry.region)
+            if key in seen:
+                raise ValueError(
+                    f"accounts[{i}]: account {entry.account} in {entry.region} is already "
+                    f"served by {seen[key]}"
+                )
+            seen[key] = f"accounts[{i}]"
+            first = member_role.setdefault(entry.account, (i, entry.member_role))
+            if first[1] != entry.member_role:
+                raise ValueError(
+                    f"accounts[{i}].member_role: {entry.member_role} disagrees with "
+                    f"accounts[{first[0]}].member_role for account {entry.account} (the role "
+                    f"is per account, not per region)"
+                )
         return self
 
     def fault_config(self) -> FaultConfig:
         return parse_faults(self.faults)
 
+    def worlds(self) -> list[Scenario]:
+        """Every account and region this scenario serves, each as a single-account scenario:
+        the top level first (the default world), then ``accounts`` in order."""
+        top = self.model_copy(update={"accounts": []})
+        return [top] + [
+            Scenario.model_construct(
+                start_time=self.start_time,
+                seed=self.seed,
+                region=entry.region,
+                account_id=entry.account,
+                defaults=entry.defaults or self.defaults,
+                projects=entry.projects,
+                faults=entry.faults,
+                accounts=[],
+            )
+            for entry in self.accounts
+        ]
+
+    def member_role_accounts(self) -> list[str]:
+        """The accounts of ``accounts`` that have the member role, in order, once each."""
+        return list(dict.fromkeys(e.account for e in self.accounts if e.member_role))
+
     def warnings(self) -> list[str]:
         """Valid but unusual things: unknown status strings (the monitor must cope with them)."""
-        out = []
-        for i, project in enumerate(self.projects):
-            for j, job in enumerate(project.jobs):
-                for k, step in enumerate(job.timeline):
-                    if step.status not in KNOWN_STATUSES:
-                        out.append(
-                            f"projects[{i}].jobs[{j}].timeline[{k}].status: {step.status!r} is "
-                            f"not a known status ({', '.join(KNOWN_STATUSES)}); served as is"
-                        )
+        out = _status_warnings(self.projects)
+        for i, entry in enumerate(self.accounts):
+            out.extend(_status_warnings(entry.projects, f"accounts[{i}]."))
         return out
 
 
@@ -202,6 +281,11 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
         scenario.fault_config()
     except FaultsError as exc:
         raise ScenarioError(f"{source}: {exc}") from exc
+    for i, entry in enumerate(scenario.accounts):
+        try:
+            parse_faults(entry.faults, f"accounts[{i}].faults")
+        except FaultsError as exc:
+            raise ScenarioError(f"{source}: {exc}") from exc
     for message in scenario.warnings():
         warnings.warn(f"{source}: {message}", ScenarioWarning, stacklevel=2)
     return scenario
@@ -226,6 +310,12 @@ def load_scenario_file(path: str | Path) -> Scenario:
 def example_scenario_path() -> Path:
     """The example scenario shipped with the package."""
     return Path(__file__).parent / "scenarios" / "example.json"
+
+
+def org_scenario_path() -> Path:
+    """The organization ``lfv-monitor demo --org`` plays: the monitoring account and two member
+    accounts in two regions, one member without its role."""
+    return Path(__file__).parent / "scenarios" / "org.json"
 
 
 def demo_scenario_path() -> Path:

@@ -4,6 +4,9 @@ AWS paths (``/2020-11-20/...``) are routed, parsed and validated from the carrie
 ``model.py``) and answered by the :class:`~lfv_workbench.simulator.engine.Engine`; faults apply
 first.  The control API lives under ``/_simulator/``, outside every AWS path.
 
+Several accounts and regions are served at once: each request goes to the *world* its SigV4
+credential scope and access key name (``worlds.py``); the clock is shared.
+
 The control API can reset, rewrite and fast-forward the whole service, so a web page must not be
 able to drive it: it answers only requests whose ``Host`` (and ``Origin``, when sent) is this
 machine's loopback address on the served port (403 otherwise, which also defeats DNS rebinding),
@@ -47,6 +50,13 @@ from lfv_workbench.simulator.scenario import (
     ScenarioError,
     load_scenario_file,
     parse_scenario,
+)
+from lfv_workbench.simulator.worlds import (
+    AccountResolver,
+    World,
+    Worlds,
+    account_id_key,
+    caller_from,
 )
 
 logger = logging.getLogger(__name__)
@@ -179,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(exc)
             return
         if url.path == CONTROL_PREFIX or url.path.startswith(CONTROL_PREFIX + "/"):
-            self._control(method, url.path[len(CONTROL_PREFIX) :], body)
+            self._control(method, url.path[len(CONTROL_PREFIX) :], url.query, body)
         else:
             self._aws(method, url, body)
 
@@ -197,33 +207,34 @@ class _Handler(BaseHTTPRequestHandler):
             return
         operation, uri_params = found
         name = operation.name
-        sim.engine.record_call(name)
-        decision = sim.faults.decide(name, sim.clock.now())
+        world = sim.world_for(dict(self.headers.items()), url.query)
+        world.engine.record_call(name)
+        decision = world.faults.decide(name, sim.clock.now())
         if decision.unreachable:
-            sim.engine.record_fault("unreachable")
+            world.engine.record_fault("unreachable")
             self.close_connection = True
             return
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)
         try:
             if decision.throttle_retry_after is not None:
-                sim.engine.record_fault("throttled")
+                world.engine.record_fault("throttled")
                 raise throttling_error(decision.throttle_retry_after, name)
             if decision.error_code is not None:
-                sim.engine.record_fault(decision.error_code)
+                world.engine.record_fault(decision.error_code)
                 raise injected_error(decision.error_code, name)
-            result = self._serve(operation, uri_params, url.query, raw)
+            result = self._serve(world, operation, uri_params, url.query, raw)
         except ServiceError as exc:
             self._send_error(exc)
             return
         if decision.body_fault is not None:
-            sim.engine.record_fault(decision.body_fault)
+            world.engine.record_fault(decision.body_fault)
             self._send_body_fault(decision.body_fault, result)
             return
         self._send_json(200, result)
 
     def _serve(
-        self, operation: Any, uri_params: dict[str, str], query: str, raw: bytes
+        self, world: World, operation: Any, uri_params: dict[str, str], query: str, raw: bytes
     ) -> dict[str, Any]:
         body: Any = {}
         if raw.strip():
@@ -248,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             count = len(errors)
             noun = "error" if count == 1 else "errors"
             raise validation_error(f"{count} validation {noun} detected: " + "; ".join(errors))
-        return self.server.simulator.engine.handle(operation.name, params)
+        return world.engine.handle(operation.name, params)
 
     def _send_body_fault(self, kind: str, result: dict[str, Any]) -> None:
         if kind == "html":
@@ -288,35 +299,42 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return None
 
-    def _control(self, method: str, path: str, raw: bytes) -> None:
+    def _control(self, method: str, path: str, query: str, raw: bytes) -> None:
         sim = self.server.simulator
         try:
             refusal = self._control_refusal(method)
             if refusal is not None:
                 raise refusal
             data: Any = control_body(raw)
+            world = sim.addressed_world(urllib.parse.parse_qs(query, keep_blank_values=True))
         except ControlRequestError as exc:
             self._send_json(exc.status, {"error": str(exc)})
             return
         try:
-            if method == "GET" and path in ("/state", "/state/"):
-                self._send_json(200, sim.engine.state())
-            elif method == "POST" and path == "/state/reset-counters":
-                sim.engine.reset_counters()
-                self._send_json(200, {"reset": True})
-            elif path == "/clock" and method in ("GET", "POST"):
-                self._send_json(200, sim.clock_request(data if method == "POST" else {}))
-            elif method == "POST" and path == "/scenario":
-                self._send_json(200, sim.load(parse_scenario(data, source="scenario")))
-            elif method == "POST" and path == "/faults":
-                sim.set_faults(data)
-                self._send_json(200, {"faults": sim.faults.config.raw})
-            elif method == "GET" and path == "/faults":
-                self._send_json(200, {"faults": sim.faults.config.raw})
-            else:
-                self._send_json(404, {"error": f"no control endpoint {method} {path}"})
+            self._send_json(200, self._control_answer(method, path, world, data))
+        except ControlRequestError as exc:
+            self._send_json(exc.status, {"error": str(exc)})
         except (ScenarioError, FaultsError, ClockError) as exc:
             self._send_json(400, {"error": str(exc)})
+
+    def _control_answer(self, method: str, path: str, world: World, data: Any) -> Any:
+        sim = self.server.simulator
+        if method == "GET" and path in ("/state", "/state/"):
+            return {**world.engine.state(), **sim.world_summaries()}
+        if method == "POST" and path == "/state/reset-counters":
+            world.engine.reset_counters()
+            return {"reset": True}
+        if path == "/clock" and method in ("GET", "POST"):
+            return sim.clock_request(data if method == "POST" else {})
+        if method == "POST" and path == "/scenario":
+            return sim.load(parse_scenario(data, source="scenario"))
+        if method == "POST" and path == "/faults":
+            world.faults.configure(parse_faults(data))
+        if path == "/faults" and method in ("GET", "POST"):
+            return {"faults": world.faults.config.raw}
+        if method == "GET" and path == "/worlds":
+            return sim.world_summaries()
+        raise ControlRequestError(404, f"no control endpoint {method} {path}")
 
 
 def _mangle(value: Any, *, drop: bool) -> Any:
@@ -350,7 +368,9 @@ class SimulatorServer:
     """Lookout for Vision on ``http://host:port``, with a virtual clock and a control API.
 
     ``scenario``: a :class:`Scenario`, a dict, or a path to a scenario file (``None``: empty).
-    ``port=0`` picks a free port; ``url`` tells which.
+    ``port=0`` picks a free port; ``url`` tells which. ``resolve_account`` maps a request's
+    access key id to its account (None: the default account); by default a key that is a
+    12-digit account id stands for that account (``worlds.py``).
     """
 
     def __init__(
@@ -359,12 +379,13 @@ class SimulatorServer:
         port: int = 0,
         scenario: Scenario | dict[str, Any] | str | Path | None = None,
         speed: float = 1.0,
+        resolve_account: AccountResolver = account_id_key,
     ) -> None:
         self.host = host
         self.port = port
         self.clock = VirtualClock(speed=speed)
-        self.engine = Engine(self.clock)
-        self.faults = FaultInjector()
+        self.resolve_account = resolve_account
+        self.worlds = Worlds(Scenario(), self.clock)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -373,22 +394,67 @@ class SimulatorServer:
 
     # --- state ---------------------------------------------------------------------------
 
+    @property
+    def engine(self) -> Engine:
+        """The default world's service state (the top level of the scenario)."""
+        return self.worlds.default.engine
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The default world's faults."""
+        return self.worlds.default.faults
+
     def load(self, scenario: Scenario) -> dict[str, Any]:
         """Replace the whole state with ``scenario``; the clock restarts at offset 0."""
         with self._lock:
-            self.engine.load(scenario)
-            self.faults.configure(scenario.fault_config(), seed=scenario.seed)
+            self.worlds = Worlds(scenario, self.clock)
+            self.clock.reset(scenario.start_time)
             return {
                 "loaded": True,
                 "projects": len(scenario.projects),
                 "jobs": sum(len(p.jobs) for p in scenario.projects),
+                "accounts": len(scenario.accounts),
                 "warnings": scenario.warnings(),
                 "now": self.clock.now(),
                 "time": self.clock.iso(),
             }
 
-    def set_faults(self, data: Any) -> None:
-        self.faults.configure(parse_faults(data))
+    def set_faults(self, data: Any, account: str | None = None, region: str | None = None) -> None:
+        """Replace the fault set of one world (the default world when none is named)."""
+        world = self.worlds.default
+        if account is not None and region is not None:
+            world = self._world(account, region)
+        world.faults.configure(parse_faults(data))
+
+    def world_for(self, headers: dict[str, str], query: str) -> World:
+        """The world an AWS request is for (its credential scope and access key)."""
+        caller = caller_from(headers, urllib.parse.parse_qs(query))
+        return self.worlds.for_caller(caller, self.resolve_account)
+
+    def addressed_world(self, query: dict[str, list[str]]) -> World:
+        """The world a control request names with ``?account=...&region=...`` (both or
+        neither; neither: the default world)."""
+        account = (query.get("account") or [""])[0] or None
+        region = (query.get("region") or [""])[0] or None
+        if account is None and region is None:
+            return self.worlds.default
+        if account is None or region is None:
+            raise ControlRequestError(400, "name a world with both account and region, or neither")
+        return self._world(account, region)
+
+    def _world(self, account: str, region: str) -> World:
+        world = self.worlds.get(account, region)
+        if world is None:
+            known = ", ".join(f"{w.account}/{w.region}" for w in self.worlds.all())
+            raise ControlRequestError(
+                404,
+                f"no world for account {account[:20]!r} in region {region[:30]!r}; worlds: {known}",
+            )
+        return world
+
+    def world_summaries(self) -> dict[str, Any]:
+        """``{"worlds": [{"account", "region", "projects", "jobs", "calls"}, ...]}``."""
+        return {"worlds": [world.summary() for world in self.worlds.all()]}
 
     def clock_request(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
