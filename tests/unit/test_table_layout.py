@@ -121,3 +121,46 @@ def test_a_description_nested_deeper_than_dynamodb_allows_is_stored_compressed()
     deep = functools.reduce(lambda inner, _: {"a": inner}, range(40), {})
     assert "description_gz" in documents.document_attributes(deep, budget=100_000)
     assert "description" in documents.document_attributes({"a": {"b": 1}}, budget=100_000)
+
+
+# -- issue 15: one table, several targets ----------------------------------------------------
+
+
+def test_the_home_target_keeps_the_single_account_keys_exactly() -> None:
+    # Given the home target's keys (the stack's own account and region)
+    keys, change = layout.HOME, _change(T0)
+    # When a change is recorded
+    history, state = items.history_item(change, None, keys), items.state_item(change, keys)
+    outbox = items.outbox_item(change, "sns", timedelta(seconds=60), keys)
+    # Then every key is the single-account version's, and no account or region is written
+    assert (history["pk"], history["gsi1pk"], history["gsi2pk"]) == (
+        "JOB#widgets#cam-7",
+        "PROJECT#widgets",
+        "STATUS#RUNNING",
+    )
+    assert (state["gsi2pk"], state["active_pk"], outbox["pk"]) == (
+        "STATE#RUNNING",
+        "ACTIVE",
+        "OUTBOX",
+    )
+    assert (keys.meta_pk, keys.project_pk) == ("META", "PROJECT")
+    assert not {"account", "region"} & (history.keys() | state.keys())
+
+
+def test_another_targets_items_are_qualified_and_read_back_as_that_targets() -> None:
+    # Given a member target's keys
+    keys = layout.TableKeys("111111111111", "eu-west-1")
+    change = _change(T0)
+    # When its change is recorded
+    history = items.history_item(change, None, keys)
+    state = items.state_item(change, keys)
+    # Then its partitions name the target, none is shared with the home target's
+    assert history["pk"] == "JOB#111111111111#eu-west-1#widgets#cam-7"
+    assert history["gsi1pk"] == "PROJECT#111111111111#eu-west-1#widgets"
+    assert state["active_pk"] == "ACTIVE#111111111111#eu-west-1"
+    assert keys.meta_pk != layout.HOME.meta_pk and keys.outbox_pk != layout.HOME.outbox_pk
+    # and its items parse back, and its keys back to its job (not the home target's)
+    assert parsing.change_of(plain(to_item(history))).event_id == change.event_id
+    assert keys.job_key_of(history["pk"]) == JobKey("widgets", "cam-7")
+    assert layout.HOME.job_key_of(history["pk"]) is None
+    assert keys.key_of_state(state["gsi2sk"]) == (history["pk"], "STATE")

@@ -37,6 +37,7 @@ class DynamoDBSnapshotStore:
         retention_days: int = 0,
         channels: Sequence[str] = CHANNELS,
         outbox_lease_seconds: float = 60.0,
+        keys: layout.TableKeys = layout.HOME,
     ) -> None:
         self.table = table_name
         self.client = client if client is not None else aws_client("dynamodb")
@@ -45,6 +46,8 @@ class DynamoDBSnapshotStore:
         self.channels = tuple(channels)
         self.lease = timedelta(seconds=outbox_lease_seconds)
         self.quarantine = Quarantine(self.calls)
+        #: Whose items these are: the home target's (the single-account keys) or another's.
+        self.keys = keys
 
     def take_poisoned(self) -> int:
         """Malformed items set aside since the last call."""
@@ -52,7 +55,7 @@ class DynamoDBSnapshotStore:
 
     # -- baseline ------------------------------------------------------------------------
     def is_initialized(self) -> bool:
-        item = self.calls.get(layout.META_PK, layout.BASELINE_SK)
+        item = self.calls.get(self.keys.meta_pk, layout.BASELINE_SK)
         if not item:
             return False
         try:
@@ -66,11 +69,11 @@ class DynamoDBSnapshotStore:
 
     def mark_initialized(self, at: datetime) -> None:
         self.calls.put(
-            {"pk": layout.META_PK, "sk": layout.BASELINE_SK, "completed_at": layout.key_time(at)}
+            {"pk": self.keys.meta_pk, "sk": layout.BASELINE_SK, "completed_at": layout.key_time(at)}
         )
 
     def baseline_cursor(self) -> str | None:
-        item = self.calls.get(layout.META_PK, layout.BASELINE_CURSOR_SK)
+        item = self.calls.get(self.keys.meta_pk, layout.BASELINE_CURSOR_SK)
         if not item:
             return None
         try:
@@ -81,11 +84,13 @@ class DynamoDBSnapshotStore:
             return None
 
     def save_baseline_cursor(self, project: str) -> None:
-        self.calls.put({"pk": layout.META_PK, "sk": layout.BASELINE_CURSOR_SK, "project": project})
+        self.calls.put(
+            {"pk": self.keys.meta_pk, "sk": layout.BASELINE_CURSOR_SK, "project": project}
+        )
 
     # -- the scan's fair order and per-project records -------------------------------------
     def rotation(self) -> Rotation:
-        item = self.calls.get(layout.META_PK, layout.ROTATION_SK)
+        item = self.calls.get(self.keys.meta_pk, layout.ROTATION_SK)
         if not item:
             return Rotation()
         try:
@@ -98,9 +103,9 @@ class DynamoDBSnapshotStore:
 
     def save_rotation(self, rotation: Rotation) -> None:
         if rotation == Rotation():
-            self.calls.batch_delete([(layout.META_PK, layout.ROTATION_SK)])
+            self.calls.batch_delete([(self.keys.meta_pk, layout.ROTATION_SK)])
             return
-        values: dict[str, Any] = {"pk": layout.META_PK, "sk": layout.ROTATION_SK, "type": "META"}
+        values: dict[str, Any] = {"pk": self.keys.meta_pk, "sk": layout.ROTATION_SK, "type": "META"}
         if rotation.owed:
             values["owed"] = list(rotation.owed)
         if rotation.active_cursor is not None:
@@ -113,7 +118,7 @@ class DynamoDBSnapshotStore:
         records: dict[str, ProjectRecord] = {}
         found = self.calls.query(
             KeyConditionExpression="pk = :p",
-            ExpressionAttributeValues=to_item({":p": layout.PROJECT_PK}),
+            ExpressionAttributeValues=to_item({":p": self.keys.project_pk}),
             ConsistentRead=True,
         )
         for item in found:
@@ -127,11 +132,11 @@ class DynamoDBSnapshotStore:
 
     def save_project_record(self, record: ProjectRecord) -> None:
         if record.empty:
-            self.calls.batch_delete([(layout.PROJECT_PK, record.name)])
+            self.calls.batch_delete([(self.keys.project_pk, record.name)])
             return
         self.calls.put(
             {
-                "pk": layout.PROJECT_PK,
+                "pk": self.keys.project_pk,
                 "sk": record.name,
                 "type": "PROJECT",
                 "baseline_pending": record.baseline_pending,
@@ -145,7 +150,7 @@ class DynamoDBSnapshotStore:
         # Eventually consistent: half the read cost, and safe: every write is conditional on
         # the version, so a stale read can only lose a race.
         found = self.calls.batch_get(
-            [(layout.job_pk(k), layout.STATE_SK) for k in unique], consistent=False
+            [(self.keys.job_pk(k), layout.STATE_SK) for k in unique], consistent=False
         )
         return {job.key: job for job in self._states(found)}
 
@@ -153,7 +158,7 @@ class DynamoDBSnapshotStore:
         found = self.calls.query(
             IndexName=layout.ACTIVE_INDEX,
             KeyConditionExpression="active_pk = :a",
-            ExpressionAttributeValues=to_item({":a": layout.ACTIVE_PK}),
+            ExpressionAttributeValues=to_item({":a": self.keys.active_pk}),
         )
         return [job for job in self._states(found) if job.in_progress]
 
@@ -177,7 +182,7 @@ class DynamoDBSnapshotStore:
                 "ConditionExpression": "version = :v",
                 "ExpressionAttributeValues": to_item({":v": expected_version}),
             }
-        history = to_item(items.history_item(change, self.retention))
+        history = to_item(items.history_item(change, self.retention, self.keys))
         writes: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -189,7 +194,7 @@ class DynamoDBSnapshotStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": to_item(items.state_item(change)),
+                    "Item": to_item(items.state_item(change, self.keys)),
                     **state_condition,
                 }
             },
@@ -199,7 +204,7 @@ class DynamoDBSnapshotStore:
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": to_item(items.outbox_item(change, channel, self.lease)),
+                        "Item": to_item(items.outbox_item(change, channel, self.lease, self.keys)),
                     }
                 }
                 for channel in self.channels
@@ -209,7 +214,7 @@ class DynamoDBSnapshotStore:
     def refresh(self, job: StoredJob, last_updated: datetime | None) -> None:
         self.calls.conditional_update(
             f"refreshing {job.key}",
-            Key=to_item({"pk": layout.job_pk(job.key), "sk": layout.STATE_SK}),
+            Key=to_item({"pk": self.keys.job_pk(job.key), "sk": layout.STATE_SK}),
             UpdateExpression="SET last_updated = :t",
             ConditionExpression="version = :v",
             ExpressionAttributeValues=to_item(
@@ -222,7 +227,7 @@ class DynamoDBSnapshotStore:
         entries: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
         for entry in self.calls.query(
             KeyConditionExpression="pk = :o",
-            ExpressionAttributeValues=to_item({":o": layout.OUTBOX_PK}),
+            ExpressionAttributeValues=to_item({":o": self.keys.outbox_pk}),
             ConsistentRead=True,
         ):
             try:
@@ -291,7 +296,7 @@ class DynamoDBSnapshotStore:
 
     def mark_delivered(self, event_ids: Iterable[str], channel: str) -> None:
         self.calls.batch_delete(
-            [(layout.OUTBOX_PK, layout.outbox_sk(channel, event_id)) for event_id in event_ids]
+            [(self.keys.outbox_pk, layout.outbox_sk(channel, event_id)) for event_id in event_ids]
         )
 
     # -- poison: state items ---------------------------------------------------------------
@@ -306,26 +311,24 @@ class DynamoDBSnapshotStore:
                     yield rebuilt
 
     def _rebuild_state(self, item: dict[str, Any], reason: str) -> StoredJob | None:
-        key = layout.job_key_of(str(item.get("pk")))
+        key = self.keys.job_key_of(str(item.get("pk")))
         history = list(self._history_items(key)) if key else []
-        return self.quarantine.rebuild_state(item, reason, key, history)
+        return self.quarantine.rebuild_state(item, reason, key, history, self.keys)
 
     def _history_items(self, key: JobKey) -> Iterator[dict[str, Any]]:
         return self.calls.query(
             KeyConditionExpression="pk = :p AND begins_with(sk, :v)",
             ExpressionAttributeValues=to_item(
-                {":p": layout.job_pk(key), ":v": layout.HISTORY_PREFIX}
+                {":p": self.keys.job_pk(key), ":v": layout.HISTORY_PREFIX}
             ),
             ConsistentRead=True,
         )
 
-    @staticmethod
-    def _meta(sk: str) -> dict[str, Any]:
-        return {"pk": layout.META_PK, "sk": sk}
+    def _meta(self, sk: str) -> dict[str, Any]:
+        return {"pk": self.keys.meta_pk, "sk": sk}
 
-    @staticmethod
-    def _outbox_key(channel: str, event_id: str) -> dict[str, Any]:
-        return to_item({"pk": layout.OUTBOX_PK, "sk": layout.outbox_sk(channel, event_id)})
+    def _outbox_key(self, channel: str, event_id: str) -> dict[str, Any]:
+        return to_item({"pk": self.keys.outbox_pk, "sk": layout.outbox_sk(channel, event_id)})
 
 
 def _now() -> str:

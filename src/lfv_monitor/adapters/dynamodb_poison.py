@@ -102,6 +102,7 @@ class Quarantine:
         reason: str,
         key: JobKey | None,
         history: list[dict[str, Any]],
+        keys: layout.TableKeys = layout.HOME,
     ) -> StoredJob | None:
         """Replace a malformed state item of ``key`` by one rebuilt from its ``history`` items:
         the highest recorded version (so the next write follows it) with the newest well-formed
@@ -112,7 +113,7 @@ class Quarantine:
             self.move(item, reason)
             return None
         latest = next((c for c in map(_parsed_change, reversed(history)) if c), None)
-        rebuilt = items.rebuilt_state_item(key, max(versions), latest)
+        rebuilt = items.rebuilt_state_item(key, max(versions), latest, keys)
         self.replace(item, reason, rebuilt)
         return parsing.stored_of(rebuilt)
 

@@ -14,12 +14,15 @@ from lfv_monitor.domain.models import Change, ChangeType, JobKey, is_terminal
 from lfv_monitor.table import layout
 from lfv_monitor.table.codec import epoch, to_item
 from lfv_monitor.table.documents import ITEM_BUDGET, document_attributes, item_size
+from lfv_monitor.table.layout import HOME, TableKeys
 from lfv_monitor.table.text import bounded, status_key
 
 # -- building ------------------------------------------------------------------------------
 
 
-def history_item(change: Change, retention: timedelta | None) -> dict[str, Any]:
+def history_item(
+    change: Change, retention: timedelta | None, keys: TableKeys = HOME
+) -> dict[str, Any]:
     key, version = change.key, change.version
     status, status_digest = bounded(change.status)
     message, digest = bounded(change.status_message)
@@ -27,13 +30,14 @@ def history_item(change: Change, retention: timedelta | None) -> dict[str, Any]:
     previous_message, _ = bounded(change.previous_status_message)
     observed = layout.key_time(change.observed_at)
     item = {
-        "pk": layout.job_pk(key),
+        "pk": keys.job_pk(key),
         "sk": layout.history_sk(version),
-        "gsi1pk": layout.project_partition(key.project),
+        "gsi1pk": keys.project_partition(key.project),
         "gsi1sk": layout.project_change_sk(observed, key, version),
-        "gsi2pk": layout.status_change_partition(status_key(change.status)),
+        "gsi2pk": keys.status_change_partition(status_key(change.status)),
         "gsi2sk": layout.status_change_sk(observed, key, version),
         "type": "HISTORY",
+        **_target(keys),
         "project": key.project,
         "job": key.job,
         "version": version,
@@ -58,7 +62,7 @@ def history_item(change: Change, retention: timedelta | None) -> dict[str, Any]:
     return item
 
 
-def state_item(change: Change) -> dict[str, Any]:
+def state_item(change: Change, keys: TableKeys = HOME) -> dict[str, Any]:
     key = change.key
     status, status_digest = bounded(change.status)
     message, digest = bounded(change.status_message)
@@ -66,12 +70,13 @@ def state_item(change: Change) -> dict[str, Any]:
     gone = is_terminal(change.status) or removed
     description = change.description
     return {
-        "pk": layout.job_pk(key),
+        "pk": keys.job_pk(key),
         "sk": layout.STATE_SK,
         "type": "STATE",
-        "gsi2pk": layout.state_partition(status_key(change.status)),
+        **_target(keys),
+        "gsi2pk": keys.state_partition(status_key(change.status)),
         "gsi2sk": layout.job_sk(key),
-        "active_pk": None if gone else layout.ACTIVE_PK,
+        "active_pk": None if gone else keys.active_pk,
         "active_sk": None if gone else layout.job_sk(key),
         "project": key.project,
         "job": key.job,
@@ -89,38 +94,48 @@ def state_item(change: Change) -> dict[str, Any]:
     }
 
 
+def _target(keys: TableKeys) -> dict[str, Any]:
+    """A target's account and region on its items; none on the home target's (unchanged)."""
+    return {"account": keys.account, "region": keys.region} if keys.qualified else {}
+
+
 def _key_time(ts: datetime | None) -> str | None:
     return None if ts is None else layout.key_time(ts)
 
 
-def rebuilt_state_item(key: JobKey, version: int, latest: Change | None) -> dict[str, Any]:
+def rebuilt_state_item(
+    key: JobKey, version: int, latest: Change | None, keys: TableKeys = HOME
+) -> dict[str, Any]:
     """A state item rebuilt from history: ``latest`` (the newest readable change) at
     ``version`` (the highest recorded), or, with no readable change, an unknown status that
     is described (in progress) next."""
     if latest is not None:
-        state = state_item(replace(latest, version=version))
+        state = state_item(replace(latest, version=version), keys)
     else:
         state = {
-            "pk": layout.job_pk(key),
+            "pk": keys.job_pk(key),
             "sk": layout.STATE_SK,
             "type": "STATE",
+            **_target(keys),
             "project": key.project,
             "job": key.job,
             "version": version,
-            "active_pk": layout.ACTIVE_PK,
+            "active_pk": keys.active_pk,
             "active_sk": layout.job_sk(key),
         }
     return {k: v for k, v in state.items() if v is not None}
 
 
-def outbox_item(change: Change, channel: str, lease: timedelta) -> dict[str, Any]:
+def outbox_item(
+    change: Change, channel: str, lease: timedelta, keys: TableKeys = HOME
+) -> dict[str, Any]:
     return {
-        "pk": layout.OUTBOX_PK,
+        "pk": keys.outbox_pk,
         "sk": layout.outbox_sk(channel, change.event_id),
         "type": "OUTBOX",
         "channel": channel,
         "event_id": change.event_id,
-        "ref_pk": layout.job_pk(change.key),
+        "ref_pk": keys.job_pk(change.key),
         "ref_sk": layout.history_sk(change.version),
         "created_at": layout.key_time(change.observed_at),
         # The writer owns the entry until then (it publishes it itself); only after that may

@@ -91,7 +91,8 @@ def _kind(value: object) -> str:
 
 def _job_key(item: dict[str, Any]) -> JobKey:
     key = JobKey(text(item, "project", required=True) or "", text(item, "job", required=True) or "")
-    if item.get("pk") is not None and item["pk"] != layout.job_pk(key):
+    keys = layout.TableKeys.of(item.get("account"), item.get("region"))
+    if item.get("pk") is not None and item["pk"] != keys.job_pk(key):
         raise MalformedItemError(f"project/job {key} do not match the key {item['pk']!r}")
     return key
 
