@@ -88,6 +88,8 @@ def _change(
         skipped_states=skipped,
         project_arn=PROJECT_ARN,
         description=description,
+        account=ACCOUNT,
+        region=REGION,
     )
 
 

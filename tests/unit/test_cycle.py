@@ -10,7 +10,9 @@ from lfv_monitor.domain.errors import (
     ServiceUnreachableError,
     ThrottledError,
 )
+from lfv_monitor.domain.events import event_id_for
 from lfv_monitor.domain.models import ChangeType, JobKey
+from lfv_monitor.domain.targets import Scope
 from tests.fakes import FakeClock, FakeJobSource, FakePublisher, InMemorySnapshotStore
 
 
@@ -318,3 +320,51 @@ def test_a_store_that_cannot_be_read_ends_the_cycle_with_health_store(world: Wor
     world.store.is_initialized = missing_table  # type: ignore[method-assign]
     report = world.run()
     assert report.store_failed and report.health == "store" and not report.succeeded
+
+
+# -- issue 15: the job's account and region ----------------------------------------------------
+
+
+def _scoped(scope: Scope) -> World:
+    world = World()
+    world.cycle = PollCycle(
+        world.source, world.store, [world.events, world.sns], clock=world.clock, scope=scope
+    )
+    return world
+
+
+def _announced_change_in(scope: Scope):  # type: ignore[no-untyped-def]
+    world = _scoped(scope)
+    world.source.set("widgets", "cam-7", "RUNNING", "compiling")
+    world.run()
+    world.source.set("widgets", "cam-7", "FAILED", "out of memory")
+    (change,) = world.run().recorded
+    assert [c.event_id for c in world.events.published] == [change.event_id]
+    return change, world
+
+
+def test_changes_carry_the_targets_account_and_region_and_home_ids_do_not_change() -> None:
+    # Given the same job changing in the home target and in a member target
+    home, _ = _announced_change_in(Scope("123456789012", "us-east-1"))
+    member, _ = _announced_change_in(Scope("111111111111", "eu-west-1", qualified=True))
+    # Then each names its account and region
+    assert (home.account, home.region) == ("123456789012", "us-east-1")
+    assert (member.account, member.region) == ("111111111111", "eu-west-1")
+    # and the home target's event id is the single-account version's, the member's its own
+    assert home.event_id == event_id_for(home.key, home.version, "FAILED", "out of memory")
+    assert member.event_id != home.event_id
+
+
+def test_a_change_retried_from_the_outbox_is_announced_with_its_account_and_region() -> None:
+    # Given a home-target change whose first publish failed (its item names no account)
+    world = _scoped(Scope("123456789012", "us-east-1"))
+    world.source.set("widgets", "cam", "RUNNING")
+    world.run()
+    world.source.set("widgets", "cam", "SUCCEEDED")
+    world.events.fail_next = 1
+    world.run()
+    # When the next cycle retries it
+    world.run()
+    # Then it is announced as the home target's job
+    (retried,) = world.events.published
+    assert (retried.account, retried.region) == ("123456789012", "us-east-1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -170,12 +171,15 @@ def test_sns_publishes_23_changes_in_three_batches_of_at_most_ten() -> None:
 def test_sns_entry_has_subject_attributes_and_per_protocol_bodies() -> None:
     client = FakeSns()
     change = make_change(previous_status=None, change_type=ChangeType.DISCOVERED, status="RUNNING")
+    change = replace(change, account="111111111111", region="eu-west-1")
     SnsNotifier(TOPIC, client=client).publish([change])
     (entry,) = client.calls[0]["Entries"]
     assert entry["Id"] == change.event_id
     assert entry["MessageStructure"] == "json"
     assert entry["Subject"] == "RUNNING: new packaging job cam-7 in project widgets"
     assert {k: v["StringValue"] for k, v in entry["MessageAttributes"].items()} == {
+        "account": "111111111111",
+        "region": "eu-west-1",
         "project": "widgets",
         "job": "cam-7",
         "status": "RUNNING",
@@ -189,11 +193,17 @@ def test_sns_entry_has_subject_attributes_and_per_protocol_bodies() -> None:
     chat = json.loads(bodies["default"])
     assert chat["version"] == "1.0" and chat["source"] == "custom"
     assert chat["content"]["textType"] == "client-markdown"
-    assert chat["metadata"]["threadId"] == "widgets/cam-7"
+    assert chat["metadata"]["threadId"] == "111111111111/eu-west-1/widgets/cam-7"
     assert "RUNNING" in chat["content"]["title"]
     assert "Compilation failed" in chat["content"]["description"]
+    assert "*Account:* `111111111111`  *region:* `eu-west-1`" in chat["content"]["description"]
     assert "cam-7" in bodies["email"] and "Previous status:" in bodies["email"]
-    assert "JOB#widgets#cam-7" in bodies["email"]
+    assert "Account:" in bodies["email"] and "111111111111" in bodies["email"]
+    assert "Region:" in bodies["email"] and "eu-west-1" in bodies["email"]
+    assert (
+        "lfv-monitor history --table <TABLE_NAME> --project widgets --job cam-7 "
+        "--job-account 111111111111 --job-region eu-west-1"
+    ) in bodies["email"]
 
 
 def test_sns_failed_entries_are_not_reported_delivered(caplog: pytest.LogCaptureFixture) -> None:
@@ -246,4 +256,4 @@ def test_chat_and_email_bodies_of_a_huge_message_stay_readable() -> None:
     assert len(description.encode()) < 2_000
     # And the email shows the event's text with the history's length and the query to read it all
     assert "[truncated, 1048576 chars in full; see the history]" in bodies["email"]
-    assert "statusMessage" in bodies["email"] and "aws dynamodb query" in bodies["email"]
+    assert "statusMessage" in bodies["email"] and "lfv-monitor history" in bodies["email"]

@@ -19,6 +19,7 @@ from lfv_monitor.domain.models import (
     JobSummary,
     StoredJob,
 )
+from lfv_monitor.domain.targets import Scope
 
 _ORDER = {CREATED: 0, RUNNING: 1}
 _TERMINAL_INDEX = 2
@@ -170,3 +171,24 @@ def removal(stored: StoredJob, *, observed_at: datetime, reason: str | None = No
         project_arn=stored.project_arn,
         created=stored.created,
     )
+
+
+def located(change: Change, scope: Scope) -> Change:
+    """A stored ``change`` with its job's account and region where its item does not name them
+    (the home target's items do not); its event id is kept."""
+    return replace(
+        change, account=change.account or scope.account, region=change.region or scope.region
+    )
+
+
+def identified(change: Change, scope: Scope) -> Change:
+    """A new ``change`` as a job of ``scope``: its account and region, and, for another target
+    than the home one, the event id qualified with them (the home target's ids are unchanged)."""
+    placed = replace(change, account=scope.account, region=scope.region)
+    target = scope.id_target
+    if target is None:
+        return placed
+    event_id = event_id_for(
+        change.key, change.version, change.status, change.status_message, target
+    )
+    return replace(placed, event_id=event_id)

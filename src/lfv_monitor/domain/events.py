@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lfv_monitor.domain.models import Change, JobKey
+from lfv_monitor.domain.targets import Target
 
-SCHEMA_VERSION = "1.0"
+#: 1.1: ``account`` and ``region`` (the job's AWS account and region; issue 15).
+SCHEMA_VERSION = "1.1"
 DETAIL_TYPE = "Lookout for Vision Model Packaging Job State Change"
 DEFAULT_SOURCE = "lfv-monitor"
 
@@ -41,13 +43,22 @@ SUBJECT_MAX_CHARS = 99
 _ID_NAMESPACE = "lfv-monitor/job-state-change/v1"
 
 
-def event_id_for(key: JobKey, version: int, status: str | None, status_message: str | None) -> str:
-    """Deterministic id of one change: the same change always gets the same 64 hex chars."""
-    material = json.dumps(
-        [_ID_NAMESPACE, key.project, key.job, version, status, status_message],
-        ensure_ascii=True,
-        separators=(",", ":"),
-    )
+def event_id_for(
+    key: JobKey,
+    version: int,
+    status: str | None,
+    status_message: str | None,
+    target: Target | None = None,
+) -> str:
+    """Deterministic id of one change: the same change always gets the same 64 hex chars.
+
+    ``target``: the job's account and region when it is not the stack's own (home) target. The
+    home target's ids are the single-account version's, so an upgrade does not re-id events.
+    """
+    parts: list[object] = [_ID_NAMESPACE, key.project, key.job, version, status, status_message]
+    if target is not None:
+        parts += [target.account, target.region]
+    material = json.dumps(parts, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(material.encode("ascii")).hexdigest()
 
 
@@ -140,6 +151,8 @@ def build_detail(change: Change) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
         "eventId": change.event_id,
+        "account": change.account,
+        "region": change.region,
         "changeType": str(change.change_type),
         "version": change.version,
         "projectName": clean_text(change.key.project),

@@ -169,6 +169,10 @@ class Change:
     observer: str = "lfv-monitor"  # who recorded it: the function name, or "cli@host"
     correlation_id: str | None = None  # the cycle that recorded it (the schedule's execution id)
     created: datetime | None = None  # the incarnation's CreationTimestamp (None: unknown)
+    #: The job's AWS account and region (issue 15); None when the monitor does not know its own
+    #: account (the CLI without MONITOR_ACCOUNT_ID) or before the cycle placed the change.
+    account: str | None = None
+    region: str | None = None
 
     @property
     def announce(self) -> bool:

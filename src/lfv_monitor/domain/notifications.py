@@ -31,13 +31,23 @@ NONE_ATTRIBUTE = "NONE"
 _EMOJI = {FAILED: ":x:", SUCCEEDED: ":white_check_mark:", "REMOVED": ":wastebasket:"}
 
 
-def history_query(project: str, job: str) -> str:
-    """How a person reads the job's full history (docs/architecture.md, access pattern 4)."""
-    values = dumps({":pk": {"S": f"JOB#{project}#{job}"}, ":v": {"S": "V#"}})
+def history_query(detail: dict[str, Any]) -> str:
+    """How a person reads the job's full history: the CLI's ``history`` (access pattern 4), with
+    the job's account and region when the event names them (the CLI tells whether they are the
+    stack's own, whose keys are the single-account version's, or another target's)."""
+    command = (
+        f"lfv-monitor history --table <TABLE_NAME> --project {detail['projectName']} "
+        f"--job {detail['jobName']}"
+    )
+    if detail.get("account") and detail.get("region"):
+        command += f" --job-account {detail['account']} --job-region {detail['region']}"
+    return command
+
+
+def where(detail: dict[str, Any]) -> str:
+    """``account <id>, region <name>`` of the job (``unknown`` for what the event lacks)."""
     return (
-        "aws dynamodb query --table-name <TABLE_NAME> "
-        "--key-condition-expression 'pk = :pk AND begins_with(sk, :v)' "
-        f"--expression-attribute-values '{values}'"
+        f"account {detail.get('account') or 'unknown'}, region {detail.get('region') or 'unknown'}"
     )
 
 
@@ -64,6 +74,8 @@ def chat_notification(detail: dict[str, Any], subject: str) -> dict[str, Any]:
     """Amazon Q Developer in chat applications custom notification (version 1.0)."""
     project, job, status = detail["projectName"], detail["jobName"], detail["status"]
     lines = [
+        f"*Account:* {_code(detail.get('account') or 'unknown')}  "
+        f"*region:* {_code(detail.get('region') or 'unknown')}",
         f"*Project:* {_code(project)}",
         f"*Job:* {_code(job)}"
         + (f"  *model version:* {detail['modelVersion']}" if detail["modelVersion"] else ""),
@@ -80,7 +92,7 @@ def chat_notification(detail: dict[str, Any], subject: str) -> dict[str, Any]:
             f"*Greengrass component:* {_code(str(output['componentName']))} "
             f"{output.get('componentVersion') or ''}".rstrip()
         )
-    next_steps = [f"Full history: {_code(history_query(project, job))}"]
+    next_steps = [f"Full history: {_code(history_query(detail))}"]
     if status == FAILED:
         next_steps.insert(0, "Read the status message, fix the job's input and start a new job")
     related = [
@@ -98,15 +110,21 @@ def chat_notification(detail: dict[str, Any], subject: str) -> dict[str, Any]:
             "title": f"{emoji} {subject}",
             "description": "\n".join(lines),
             "nextSteps": next_steps,
-            "keywords": [k for k in (status, detail["changeType"], project, job) if k],
+            "keywords": [
+                k for k in (status, detail["changeType"], project, job, detail.get("account")) if k
+            ],
         },
         "metadata": {
-            "threadId": f"{project}/{job}",
+            "threadId": "/".join(
+                str(p) for p in (detail.get("account"), detail.get("region"), project, job) if p
+            ),
             "summary": subject,
             "eventType": DETAIL_TYPE,
             "relatedResources": related,
             "additionalContext": {
                 "eventId": detail["eventId"],
+                "account": detail.get("account") or NONE_ATTRIBUTE,
+                "region": detail.get("region") or NONE_ATTRIBUTE,
                 "changeType": detail["changeType"],
                 "status": status or NONE_ATTRIBUTE,
                 "previousStatus": detail["previousStatus"] or NONE_ATTRIBUTE,
@@ -120,6 +138,8 @@ def email_text(detail: dict[str, Any], subject: str) -> str:
     """Plain text for email subscribers: what happened, when, before, message, component."""
     project, job = detail["projectName"], detail["jobName"]
     rows = [
+        ("Account", detail.get("account") or "-"),
+        ("Region", detail.get("region") or "-"),
         ("Project", project + (f" ({detail['projectArn']})" if detail["projectArn"] else "")),
         ("Job", job),
         ("Model version", detail["modelVersion"] or "-"),
@@ -164,7 +184,7 @@ def email_text(detail: dict[str, Any], subject: str) -> str:
         ]
     parts += [
         "The job's full history (every recorded change, full messages):",
-        "  " + history_query(project, job),
+        "  " + history_query(detail),
         "",
         "-- lfv-monitor",
     ]
@@ -180,6 +200,8 @@ def _indent(value: str | None) -> str:
 def message_attributes(detail: dict[str, Any]) -> dict[str, dict[str, str]]:
     """SNS message attributes to filter on; every value a non-empty String."""
     values = {
+        "account": detail.get("account"),
+        "region": detail.get("region"),
         "project": detail["projectName"],
         "job": detail["jobName"],
         "status": detail["status"],

@@ -36,6 +36,37 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where one cycle's jobs are: their account and region, and whether that is another target
+    than the stack's own (``qualified``: its event ids and table keys then name the target).
+
+    ``account`` is None when the monitor does not know its own account (``lfv-monitor poll``
+    without MONITOR_ACCOUNT_ID): the home target's records do not need it.
+    """
+
+    account: str | None = None
+    region: str | None = None
+    qualified: bool = False
+
+    @classmethod
+    def of(cls, target: Target, home: Target | None) -> Scope:
+        """``target``'s scope, the home target's (unqualified) when it is ``home``."""
+        return cls(target.account, target.region, qualified=target != home)
+
+    @property
+    def target(self) -> Target | None:
+        """The target, when both its account and region are known."""
+        if self.account is None or self.region is None:
+            return None
+        return Target(self.account, self.region)
+
+    @property
+    def id_target(self) -> Target | None:
+        """What event ids are qualified with: the target, or None for the home target."""
+        return self.target if self.qualified else None
+
+
+@dataclass(frozen=True)
 class TargetMessage:
     """One period's poll of one target, as the dispatcher queues it for the poller.
 

@@ -194,6 +194,8 @@ def _change(item: dict[str, Any]) -> Change:
         description=description,
         observer=text(item, "observer") or "lfv-monitor",
         created=created_time(item),
+        account=text(item, "account"),
+        region=text(item, "region"),
     )
 
 

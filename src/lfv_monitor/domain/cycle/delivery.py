@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from lfv_monitor.domain.changes import located
 from lfv_monitor.domain.cycle.invocation import Invocation
 from lfv_monitor.domain.cycle.report import CycleReport
 from lfv_monitor.domain.models import Change
@@ -21,7 +22,9 @@ def retry_outbox(inv: Invocation, publishers: Sequence[ChangePublisher]) -> None
     beside this one keeps publishing its own changes, and two retries never both send one.
     """
     now = inv.clock()
-    pending = inv.store.pending(now)
+    pending = [
+        (located(change, inv.scope), channels) for change, channels in inv.store.pending(now)
+    ]
     if not pending:
         return
     inv.report.outbox_retried = len(pending)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from lfv_monitor.domain.changes import detect_changes, removal
+from lfv_monitor.domain.changes import detect_changes, identified, removal
 from lfv_monitor.domain.cycle.report import CycleReport
 from lfv_monitor.domain.errors import (
     AccessDeniedError,
@@ -23,6 +23,7 @@ from lfv_monitor.domain.errors import (
 )
 from lfv_monitor.domain.models import Change, ChangeType, JobKey, JobSummary, Project, StoredJob
 from lfv_monitor.domain.ports import JobSource, SnapshotStore
+from lfv_monitor.domain.targets import Scope
 
 log = logging.getLogger("lfv_monitor.cycle")
 
@@ -44,6 +45,7 @@ class Invocation:
         report: CycleReport,
         out_of_time: Callable[[], bool],
         time_left: Callable[[], float | None] = lambda: None,
+        scope: Scope | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -54,6 +56,8 @@ class Invocation:
         self.out_of_time = out_of_time
         #: Seconds left before the margin (None: no deadline).
         self.time_left = time_left
+        #: Whose jobs these are (account, region; qualified for another target than home).
+        self.scope = scope or Scope()
         self.lock = threading.Lock()
         self.undelivered: list[Change] = []
         self.skipped: set[str] = set()  # projects with a describe the deadline cut off
@@ -169,7 +173,10 @@ class Invocation:
 
     def record(self, change: Change, expected: int | None) -> bool:
         """Record ``change`` if the stored version is still ``expected``; False if it lost."""
-        change = replace(change, observer=self.observer, correlation_id=self.correlation_id)
+        change = identified(
+            replace(change, observer=self.observer, correlation_id=self.correlation_id),
+            self.scope,
+        )
         if not self.store.record(change, expected):
             with self.lock:
                 self.report.lost_races += 1

@@ -25,6 +25,7 @@ from lfv_monitor.domain.cycle.watch import Watch
 from lfv_monitor.domain.errors import ServiceUnreachableError, StoreError
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher, JobSource, SnapshotStore
+from lfv_monitor.domain.targets import Scope
 
 log = logging.getLogger("lfv_monitor.cycle")
 
@@ -43,8 +44,12 @@ class PollCycle:
         policy: CyclePolicy | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        scope: Scope | None = None,
     ) -> None:
         self.source = source
+        #: Whose jobs this cycle watches (issue 15); the default is the home target with an
+        #: unknown account (unqualified keys and event ids, as in the single-account version).
+        self.scope = scope or Scope()
         self.store = store
         self.publishers = tuple(publishers)
         self.clock = clock
@@ -126,6 +131,7 @@ class PollCycle:
             correlation_id=correlation_id,
             report=report,
             out_of_time=out_of_time,
+            scope=self.scope,
         )
 
     def _count_poisoned(self, report: CycleReport) -> Callable[[], None]:
