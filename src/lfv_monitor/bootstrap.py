@@ -7,8 +7,9 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -27,6 +28,8 @@ from lfv_monitor.domain.dispatch import Dispatcher, MemberRoles
 from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher
+from lfv_monitor.domain.targets import Scope
+from lfv_monitor.table import layout
 
 
 def utc_now() -> datetime:
@@ -102,50 +105,88 @@ def build_monitor(
         raise ConfigurationError(
             "invalid configuration: no AWS region: set AWS_DEFAULT_REGION (or pass --region)"
         )
-    rate = settings.lfv_rate_per_second
-    retries = Config(retries={"mode": "standard", "max_attempts": settings.lfv_max_attempts})
-    source = LookoutVisionJobSource(
-        lookoutvision_client(session, config=retries),
-        rate_per_second=settings.lfv_rate_per_second,
-        # one listing takes at most what the client's rate serves in one period (an invocation
-        # never outlives it), never more than the service's quota serves in 900 s
-        max_pages=max(1, min(MAX_PAGES, math.ceil(rate * settings.schedule_period_seconds))),
-    )
-    store = DynamoDBSnapshotStore(
-        settings.table_name,
-        client=aws_client("dynamodb", session),
-        retention_days=settings.history_retention_days,
-        # An invocation never outlives one period (the function's timeout is shorter), so a
-        # fresh outbox entry is its writer's for one period; then anyone may retry it.
-        outbox_lease_seconds=settings.schedule_period_seconds,
-    )
-    publishers: list[ChangePublisher] = [
-        EventBridgePublisher(
-            settings.event_bus_name,
-            source=settings.event_source,
-            client=aws_client("events", session),
-        ),
-        SnsNotifier(settings.topic_arn, client=aws_client("sns", session)),
-    ]
-    policy = CyclePolicy(
-        margin_seconds=settings.deadline_margin_seconds,
-        period_seconds=settings.schedule_period_seconds,
-        list_budget=settings.list_budget(),
-        full_scan_periods=settings.full_scan_periods,
-        watch_interval=settings.active_poll_interval,
-        rate_per_second=settings.lfv_rate_per_second,
-    )
-    cycle = PollCycle(
-        source,
-        store,
-        publishers,
+    parts = Parts(
+        settings,
+        session,
+        observer or default_observer(env),
         clock=clock,
-        observer=observer or default_observer(env),
-        policy=policy,
         monotonic=monotonic,
         sleep=sleep,
     )
-    return Monitor(cycle=cycle, settings=settings, source=source)
+    home = Scope(settings.monitor_account, session.region_name)
+    return parts.monitor(lookoutvision_client(session, config=parts.retries), home, layout.HOME)
+
+
+@dataclass
+class Parts:
+    """What every monitor of one process shares: the settings, the home account's session and
+    its table, bus and topic clients (built once). ``monitor`` wires one monitor over them for
+    the jobs of ``scope`` (the home target, or one target of multi-target mode)."""
+
+    settings: Settings
+    session: boto3.Session
+    observer: str
+    clock: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def retries(self) -> Config:
+        return Config(retries={"mode": "standard", "max_attempts": self.settings.lfv_max_attempts})
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = aws_client(service, self.session)
+        return self._clients[service]
+
+    def monitor(self, lookoutvision: Any, scope: Scope, keys: layout.TableKeys) -> Monitor:
+        settings = self.settings
+        rate = settings.lfv_rate_per_second
+        source = LookoutVisionJobSource(
+            lookoutvision,
+            rate_per_second=settings.lfv_rate_per_second,
+            # one listing takes at most what the client's rate serves in one period (an
+            # invocation never outlives it), never more than the service's quota serves in 900 s
+            max_pages=max(1, min(MAX_PAGES, math.ceil(rate * settings.schedule_period_seconds))),
+        )
+        store = DynamoDBSnapshotStore(
+            settings.table_name,
+            client=self.client("dynamodb"),
+            retention_days=settings.history_retention_days,
+            # An invocation never outlives one period (the function's timeout is shorter), so a
+            # fresh outbox entry is its writer's for one period; then anyone may retry it.
+            outbox_lease_seconds=settings.schedule_period_seconds,
+            keys=keys,
+        )
+        publishers: list[ChangePublisher] = [
+            EventBridgePublisher(
+                settings.event_bus_name,
+                source=settings.event_source,
+                client=self.client("events"),
+            ),
+            SnsNotifier(settings.topic_arn, client=self.client("sns")),
+        ]
+        policy = CyclePolicy(
+            margin_seconds=settings.deadline_margin_seconds,
+            period_seconds=settings.schedule_period_seconds,
+            list_budget=settings.list_budget(),
+            full_scan_periods=settings.full_scan_periods,
+            watch_interval=settings.active_poll_interval,
+            rate_per_second=settings.lfv_rate_per_second,
+        )
+        cycle = PollCycle(
+            source,
+            store,
+            publishers,
+            clock=self.clock,
+            observer=self.observer,
+            policy=policy,
+            monotonic=self.monotonic,
+            sleep=self.sleep,
+            scope=scope,
+        )
+        return Monitor(cycle=cycle, settings=settings, source=source)
 
 
 _monitor: Monitor | None = None

@@ -130,6 +130,12 @@ def _endpoint_url(value: str) -> str:
     return value
 
 
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{12}", value):
+        raise ValueError(f"must be a 12-digit AWS account id, got {value!r:.40}")
+    return value
+
+
 def _log_level(value: str) -> str:
     if value.upper() not in LOG_LEVELS:
         raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r:.40}")
@@ -153,6 +159,11 @@ class Settings:
     list_budget_per_cycle: int = 0
     full_scan_periods: int = 1
     schedule_expression: str | None = None
+    #: The stack's own account (the home target's; the template sets it). Unknown to the CLI
+    #: unless set: events then carry ``account`` null.
+    monitor_account: str | None = None
+    #: Names the session in a member account's CloudTrail (``lfv-monitor-<stack name>``).
+    stack_name: str = "lfv-monitor"
 
     def __post_init__(self) -> None:
         # ``rate(N unit)`` sets the period; a cron expression keeps SCHEDULE_PERIOD_SECONDS.
@@ -237,6 +248,8 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "list_budget_per_cycle": ("LIST_BUDGET_PER_CYCLE", _number(int, ge=0, le=100_000)),
     "full_scan_periods": ("FULL_SCAN_PERIODS", _number(int, ge=1, le=1440)),
     "schedule_expression": ("SCHEDULE_EXPRESSION", _schedule),
+    "monitor_account": ("MONITOR_ACCOUNT_ID", _account_id),
+    "stack_name": ("STACK_NAME", _text(1, 128)),
 }
 _REQUIRED = frozenset({"table_name", "event_bus_name", "topic_arn"})
 assert _REQUIRED | set(_VARIABLES) == {f.name for f in fields(Settings)}

@@ -419,8 +419,23 @@ def test_every_alarm_is_on_the_dashboard(resources: dict[str, Any]) -> None:
     # The health alarms of the mode deployed come in through a variable (an Fn::If).
     shown |= set(re.findall(r'"Fn::GetAtt": \["(\w+)", "Arn"\]', json.dumps(variables)))
     assert shown == set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    # Each widget's metrics come in through a variable per mode (an Fn::If): both modes show
+    # the health metrics, multi-target mode per target (Metrics Insights over `target`).
+    single, multi = [], []
+    for name, value in variables.items():
+        if name.endswith("Metrics"):
+            condition, multi_value, single_value = value["Fn::If"]
+            assert condition == "IsMultiTarget", name
+            assert f"${{{name}}}" in body, name
+            multi.append(multi_value["Fn::Sub"])
+            single.append(single_value["Fn::Sub"])
     for metric in ("Coverage", "Backlog", "OldestCheckAgeSeconds", "ProjectFailureStreak"):
-        assert f'"{metric}"' in body, metric
+        assert any(f'"{metric}"' in text for text in single), metric
+        assert any(
+            f"({metric}) FROM SCHEMA(LfvMonitor, service, target)" in text
+            and "GROUP BY target" in text
+            for text in multi
+        ), metric
 
 
 def test_every_checkov_suppression_gives_its_reason(resources: dict[str, Any]) -> None:

@@ -50,6 +50,9 @@ _UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedEr
 _ERRORS: dict[str, type[Exception]] = {
     "ResourceNotFoundException": ResourceNotFoundError,
     "AccessDeniedException": AccessDeniedError,
+    # STS's, when the member role of a target cannot be assumed (missing, or not trusting us):
+    # the credentials are fetched on the first call, so it surfaces from that call.
+    "AccessDenied": AccessDeniedError,
     "ThrottlingException": ThrottledError,
 }
 

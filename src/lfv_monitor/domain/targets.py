@@ -7,6 +7,7 @@ the organization is read through the ``OrganizationDirectory`` port.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,36 @@ class TargetMessage:
             "period": self.period,
             "roleArn": self.role_arn,
         }
+
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
+
+
+def parse_target_message(body: object, *, where: str = "target message") -> TargetMessage:
+    """A target queue message's body (the dispatcher's ``TargetMessage.body()``, as JSON text or
+    already decoded); ``ConfigurationError`` naming what is wrong and where otherwise."""
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise ConfigurationError(f"{where}: the body is not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise ConfigurationError(f"{where}: the body is not a JSON object")
+    target = body.get("target")
+    if not isinstance(target, dict) or not all(
+        isinstance(target.get(k), str) for k in ("account", "region")
+    ):
+        raise ConfigurationError(f'{where}: target must be {{"account": ..., "region": ...}}')
+    parsed = parse_target(f"{target['account']}:{target['region']}", where=f"{where}: target")
+    period = body.get("period")
+    if not isinstance(period, int) or isinstance(period, bool) or period < 0:
+        raise ConfigurationError(f"{where}: period must be a whole number, got {period!r:.40}")
+    role = body.get("roleArn")
+    if role is not None and not (isinstance(role, str) and _ROLE_ARN.fullmatch(role)):
+        raise ConfigurationError(
+            f"{where}: roleArn must be an IAM role ARN or null, got {role!r:.80}"
+        )
+    return TargetMessage(parsed, period, role)
 
 
 def parse_target(entry: str, *, where: str = "target") -> Target:
