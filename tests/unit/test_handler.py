@@ -10,7 +10,9 @@ import pytest
 from lfv_monitor.bootstrap import Monitor
 from lfv_monitor.config import Settings
 from lfv_monitor.domain.cycle import PollCycle
+from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.domain.models import JobKey
+from lfv_monitor.domain.targets import TargetMessage
 from lfv_monitor.handlers.models import started_job
 from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
@@ -132,3 +134,77 @@ def test_started_job_reads_only_successful_start_calls(
     event: dict[str, Any], expected: JobKey | None
 ) -> None:
     assert started_job(event) == expected
+
+
+# -- issue 15: the target queue's SQS event -----------------------------------------------------
+
+
+def target_event(body: object, message_id: str = "m-1") -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {"Records": [{"messageId": message_id, "body": text, "eventSource": "aws:sqs"}]}
+
+
+class OneMonitor:
+    """Stands in for the per-target monitors: every target gets ``monitor``."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor_of = monitor
+        self.asked: list[TargetMessage] = []
+
+    def monitor(self, message: TargetMessage) -> Monitor:
+        self.asked.append(message)
+        return self.monitor_of
+
+
+def test_a_target_message_runs_one_cycle_of_that_target_with_its_target_dimension(
+    world: tuple[Monitor, FakeJobSource, FakePublisher],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    metrics.clear_metrics()
+    monitor, source, _ = world
+    source.set("widgets", "cam", "RUNNING")
+    fleet = OneMonitor(monitor)
+    body = {
+        "target": {"account": "111111111111", "region": "eu-west-1"},
+        "period": 29_000_000,
+        "roleArn": "arn:aws:iam::111111111111:role/lfv-monitor-reader",
+    }
+    # When the queue's event source mapping invokes the poller with one target message
+    summary = lambda_handler(target_event(body), LocalContext(), targets=fleet)  # type: ignore[arg-type]
+    # Then one cycle ran for that target, and its metrics carry the target dimension
+    assert [m.target.id for m in fleet.asked] == ["111111111111:eu-west-1"]
+    assert fleet.asked[0].role_arn == body["roleArn"]
+    assert summary["target"] == "111111111111:eu-west-1" and summary["jobsSeen"] == 1
+    blob = emf(capsys)
+    assert blob["target"] == "111111111111:eu-west-1"
+    assert sorted(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == ["service", "target"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "the body is not JSON"),
+        ({"target": {"account": "1", "region": "eu-west-1"}, "period": 1}, "'1:eu-west-1'"),
+        ({"target": {"account": "111111111111", "region": "eu-west-1"}}, "period must be"),
+        (
+            {
+                "target": {"account": "111111111111", "region": "eu-west-1"},
+                "period": 1,
+                "roleArn": "lfv-monitor-reader",
+            },
+            "roleArn must be an IAM role ARN",
+        ),
+    ],
+)
+def test_a_message_that_is_no_target_message_fails_naming_it_and_why(
+    world: tuple[Monitor, FakeJobSource, FakePublisher], body: object, reason: str
+) -> None:
+    # Given a message the dispatcher never wrote (it can never succeed: the DLQ keeps it)
+    fleet = OneMonitor(world[0])
+    # When the poller gets it, Then it raises naming the message and what is wrong
+    with pytest.raises(ConfigurationError, match="target message m-7") as raised:
+        lambda_handler(target_event(body, "m-7"), LocalContext(), targets=fleet)  # type: ignore[arg-type]
+    assert reason in str(raised.value)
+    assert fleet.asked == []
