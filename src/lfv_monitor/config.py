@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from lfv_monitor.domain.errors import ConfigurationError
+from lfv_monitor.domain.targets import Target, parse_target
 
 _RATE = re.compile(r"rate\((?P<value>[1-9][0-9]{0,8}) (?P<unit>minutes?|hours?|days?)\)")
 _CRON = re.compile(r"cron\(\S+( \S+){5}\)")
@@ -277,6 +278,9 @@ class AuditSettings:
     """Environment variables of the audit API function."""
 
     table_name: str
+    #: The stack's own account and region (MONITOR_ACCOUNT_ID, AWS_REGION): the target whose
+    #: items keep the single-account keys, what a question without account/region is about.
+    home: Target | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuditSettings:
@@ -289,6 +293,13 @@ class AuditSettings:
             problems.insert(0, f"TABLE_NAME {exc}")
         if not raw:
             problems.insert(0, "TABLE_NAME is required")
+        account, region = environ.get("MONITOR_ACCOUNT_ID", ""), environ.get("AWS_REGION", "")
+        home = None
+        if account and region:
+            try:
+                home = parse_target(f"{account}:{region}", where="MONITOR_ACCOUNT_ID:AWS_REGION")
+            except ConfigurationError as exc:
+                problems.append(str(exc))
         if problems:
             raise ConfigurationError("invalid configuration: " + "; ".join(problems))
-        return cls(table_name=str(table_name))
+        return cls(table_name=str(table_name), home=home)

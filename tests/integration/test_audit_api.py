@@ -15,6 +15,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from lfv_monitor.audit import AuditQueries
+from lfv_monitor.domain.targets import Target
 from lfv_monitor.handlers.api import lambda_handler
 from lfv_monitor.lambda_context import LocalContext
 from tests.support.apigw import WsgiGateway, rest_event
@@ -25,7 +26,8 @@ OPENAPI = Path(__file__).parents[2] / "docs" / "openapi.json"
 
 @pytest.fixture
 def call(audited_history: AuditedStack) -> Any:
-    queries = AuditQueries(audited_history.table, client=audited_history.client())
+    home = Target("123456789012", "us-east-1")  # as deployed: the stack's own target
+    queries = AuditQueries(audited_history.table, client=audited_history.client(), home=home)
 
     def request(path: str, **query: str) -> tuple[int, dict[str, Any]]:
         event = rest_event(path, {k: [v] for k, v in query.items()})
@@ -112,8 +114,30 @@ def test_unknown_names_are_404(call: Any) -> None:
     assert (status, body["message"]) == (404, "no history for project nowhere")
 
 
+def test_questions_about_another_target_read_that_targets_records(call: Any) -> None:
+    # Given a table holding only the stack's own (home) target's records
+    # When a job is asked for in another account and region, Then it is not there, by name
+    member = {"account": "111111111111", "region": "eu-west-1"}
+    status, body = call("/projects/widgets/jobs/cam-7/history", **member)
+    assert (status, body["message"]) == (
+        404,
+        "no history for job widgets/cam-7 in account 111111111111, region eu-west-1",
+    )
+    # and the home target named explicitly is the default's answer
+    home = call("/projects/widgets/changes", account="123456789012", region="us-east-1")
+    assert home == call("/projects/widgets/changes")
+    assert {(i["account"], i["region"]) for i in home[1]["items"]} == {
+        ("123456789012", "us-east-1")
+    }
+    # and an account that is none is a 400 naming it
+    status, body = call("/jobs", status="RUNNING", account="12345")
+    assert status == 400 and "query.account" in body["message"]
+
+
 def _app(stack: AuditedStack) -> WsgiGateway:
-    queries = AuditQueries(stack.table, client=stack.client())
+    # As deployed: the function knows the stack's own account and region (the home target).
+    home = Target("123456789012", "us-east-1")
+    queries = AuditQueries(stack.table, client=stack.client(), home=home)
     return WsgiGateway(lambda event, context: lambda_handler(event, context, queries=queries))
 
 

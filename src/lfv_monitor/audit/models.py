@@ -15,6 +15,11 @@ class ChangeRecord(BaseModel):
 
     model_config = _CONFIG
 
+    account: str | None = Field(
+        default=None,
+        description="the job's AWS account (null when the reader does not know the stack's own)",
+    )
+    region: str | None = Field(default=None, description="the job's AWS region")
     project: str = Field(description="Lookout for Vision project name")
     job: str = Field(description="model packaging job name")
     version: int = Field(description="1 for the job's first record, +1 for each change")
@@ -48,6 +53,11 @@ class JobStateRecord(BaseModel):
 
     model_config = _CONFIG
 
+    account: str | None = Field(
+        default=None,
+        description="the job's AWS account (null when the reader does not know the stack's own)",
+    )
+    region: str | None = Field(default=None, description="the job's AWS region")
     project: str
     job: str
     status: str | None

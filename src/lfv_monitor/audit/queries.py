@@ -20,10 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lfv_monitor.audit.errors import InvalidPageTokenError, InvalidQueryError, NoHistoryError
 from lfv_monitor.audit.models import ChangePage, JobStatePage
 from lfv_monitor.audit.records import change_records, state_records
+from lfv_monitor.audit.scope import Where, in_target, where
 from lfv_monitor.audit.timespec import check_range
 from lfv_monitor.audit.tokens import decode_token, encode_token
 from lfv_monitor.clients import aws_client
 from lfv_monitor.domain.errors import StoreError
+from lfv_monitor.domain.targets import Target
 from lfv_monitor.table import layout
 from lfv_monitor.table.codec import plain
 from lfv_monitor.table.layout import key_time
@@ -125,21 +127,30 @@ class _Plan:
         return key
 
 
-def _history_key(project: str, job: str) -> Callable[[str], tuple[str, str] | None]:
-    return lambda sk: layout.history_key_of(project, job, sk)
+def _history_key(
+    keys: layout.TableKeys, project: str, job: str
+) -> Callable[[str], tuple[str, str] | None]:
+    return lambda sk: keys.history_key_of(project, job, sk)
 
 
-def _by_project_key(project: str) -> Callable[[str], tuple[str, str] | None]:
-    return lambda value: layout.key_of_project_change(project, value)
+def _by_project_key(
+    keys: layout.TableKeys, project: str
+) -> Callable[[str], tuple[str, str] | None]:
+    return lambda value: keys.key_of_project_change(project, value)
 
 
 class AuditQueries:
     """The audit questions over the monitor's table.  ``client`` defaults to a new DynamoDB
-    client (endpoint, region and credentials from the SDK's standard configuration)."""
+    client (endpoint, region and credentials from the SDK's standard configuration).
 
-    def __init__(self, table_name: str, *, client: Any = None) -> None:
+    Every question is about one target (``account``, ``region``; the stack's own, ``home``, by
+    default): the records name it.
+    """
+
+    def __init__(self, table_name: str, *, client: Any = None, home: Target | None = None) -> None:
         self.table = table_name
         self.client = client if client is not None else aws_client("dynamodb")
+        self.home = home
 
     # -- 1. one job's history, oldest first ------------------------------------------------
     def job_history(
@@ -149,20 +160,23 @@ class AuditQueries:
         *,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> ChangePage:
         check_project(project)
         check_job(job)
+        at = where(account, region, self.home)
         plan = _Plan(
             index=None,
-            partition=("pk", layout.job_partition(project, job)),
+            partition=("pk", at.keys.job_partition(project, job)),
             sort_attribute="sk",
-            table_key=_history_key(project, job),
+            table_key=_history_key(at.keys, project, job),
             prefix=layout.HISTORY_PREFIX,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
         if not items and next_token is None:
-            raise NoHistoryError(f"no history for job {project}/{job}")
-        return ChangePage(items=change_records(items), next_token=token)
+            raise NoHistoryError(f"no history for job {project}/{job}{in_target(at)}")
+        return ChangePage(items=change_records(items, at.place), next_token=token)
 
     # -- 2. a project's changes in a time range (optionally with one status) ---------------
     def project_changes(
@@ -174,22 +188,25 @@ class AuditQueries:
         status: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> ChangePage:
         check_project(project)
         check_range(since, until)
+        at = where(account, region, self.home)
         plan = _Plan(
             index=layout.BY_PROJECT,
-            partition=("gsi1pk", layout.project_partition(project)),
+            partition=("gsi1pk", at.keys.project_partition(project)),
             sort_attribute="gsi1sk",
-            table_key=_by_project_key(project),
+            table_key=_by_project_key(at.keys, project),
             lower=key_time(since) if since else None,
             upper=key_time(until) + "~" if until else None,
             filters={"status": check_status(status)} if status is not None else {},
         )
         items, token = self._page(plan, check_limit(limit), next_token)
-        if not items and next_token is None and not self._project_known(project):
-            raise NoHistoryError(f"no history for project {project}")
-        return ChangePage(items=change_records(items), next_token=token)
+        if not items and next_token is None and not self._project_known(at, project):
+            raise NoHistoryError(f"no history for project {project}{in_target(at)}")
+        return ChangePage(items=change_records(items, at.place), next_token=token)
 
     # -- 3. changes to one status across projects in a time range ---------------------------
     def status_changes(
@@ -200,19 +217,22 @@ class AuditQueries:
         until: datetime | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> ChangePage:
         status = check_status(status)
         check_range(since, until)
+        at = where(account, region, self.home)
         plan = _Plan(
             index=layout.BY_STATUS,
-            partition=("gsi2pk", layout.status_change_partition(status)),
+            partition=("gsi2pk", at.keys.status_change_partition(status)),
             sort_attribute="gsi2sk",
-            table_key=layout.key_of_status_change,
+            table_key=at.keys.key_of_status_change,
             lower=key_time(since) if since else None,
             upper=key_time(until) + "~" if until else None,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
-        return ChangePage(items=change_records(items), next_token=token)
+        return ChangePage(items=change_records(items, at.place), next_token=token)
 
     # -- 4. current state of the tracked jobs with one status -------------------------------
     def jobs(
@@ -222,19 +242,22 @@ class AuditQueries:
         project: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> JobStatePage:
         status = check_status(status)
+        at = where(account, region, self.home)
         plan = _Plan(
             index=layout.BY_STATUS,
-            partition=("gsi2pk", layout.state_partition(status)),
+            partition=("gsi2pk", at.keys.state_partition(status)),
             sort_attribute="gsi2sk",
-            table_key=layout.key_of_state,
+            table_key=at.keys.key_of_state,
             prefix=f"{check_project(project)}#" if project is not None else None,
         )
         items, token = self._page(plan, check_limit(limit), next_token)
-        if not items and next_token is None and project and not self._project_known(project):
-            raise NoHistoryError(f"no history for project {project}")
-        return JobStatePage(items=state_records(items), next_token=token)
+        if not items and next_token is None and project and not self._project_known(at, project):
+            raise NoHistoryError(f"no history for project {project}{in_target(at)}")
+        return JobStatePage(items=state_records(items, at.place), next_token=token)
 
     # -- plumbing -------------------------------------------------------------------------
     def _page(
@@ -279,13 +302,13 @@ class AuditQueries:
                 return
             kwargs["ExclusiveStartKey"] = last
 
-    def _project_known(self, project: str) -> bool:
+    def _project_known(self, at: Where, project: str) -> bool:
         response = self._call(
             {
                 "TableName": self.table,
                 "IndexName": layout.BY_PROJECT,
                 "KeyConditionExpression": "gsi1pk = :p",
-                "ExpressionAttributeValues": {":p": {"S": layout.project_partition(project)}},
+                "ExpressionAttributeValues": {":p": {"S": at.keys.project_partition(project)}},
                 "Limit": 1,
             }
         )

@@ -21,10 +21,15 @@ from lfv_monitor.table.parsing import (
     stored_of,
 )
 
+#: The job's (account, region) when its item does not name them (the home target's).
+Place = tuple[str | None, str | None]
 
-def change_record(item: dict[str, Any]) -> ChangeRecord:
+
+def change_record(item: dict[str, Any], place: Place = (None, None)) -> ChangeRecord:
     """A history item (plain values) as a record."""
     return ChangeRecord(
+        account=item.get("account") or place[0],
+        region=item.get("region") or place[1],
         project=item["project"],
         job=item["job"],
         version=int(item["version"]),
@@ -43,9 +48,11 @@ def change_record(item: dict[str, Any]) -> ChangeRecord:
     )
 
 
-def state_record(item: dict[str, Any]) -> JobStateRecord:
+def state_record(item: dict[str, Any], place: Place = (None, None)) -> JobStateRecord:
     """A state item (plain values) as a record."""
     return JobStateRecord(
+        account=item.get("account") or place[0],
+        region=item.get("region") or place[1],
         project=item["project"],
         job=item["job"],
         status=item.get("status"),
@@ -78,9 +85,9 @@ def _records(items: list[dict[str, Any]], build: Callable[[dict[str, Any]], R]) 
     return records
 
 
-def change_records(items: list[dict[str, Any]]) -> list[ChangeRecord]:
-    return _records(items, change_record)
+def change_records(items: list[dict[str, Any]], place: Place = (None, None)) -> list[ChangeRecord]:
+    return _records(items, lambda item: change_record(item, place))
 
 
-def state_records(items: list[dict[str, Any]]) -> list[JobStateRecord]:
-    return _records(items, state_record)
+def state_records(items: list[dict[str, Any]], place: Place = (None, None)) -> list[JobStateRecord]:
+    return _records(items, lambda item: state_record(item, place))

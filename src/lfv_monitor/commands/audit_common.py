@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from lfv_monitor.audit import AuditQueries
+    from lfv_monitor.domain.targets import Target
 
 OUTPUTS = ("table", "json", "csv")
 TIME_HELP = "a relative age (30m, 24h, 7d, 2w) or an ISO date/time (2026-11-01, 2026-11-01T08:00Z)"
@@ -53,6 +54,15 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--all", action="store_true", help="follow every page and print all records at once"
     )
     parser.add_argument("--table", help="the monitor's DynamoDB table (default: TABLE_NAME)")
+    target = parser.add_argument_group(
+        "target",
+        "Which of the monitor's targets (account and region) the jobs are in; default the "
+        "stack's own. Not --region: that is where the table is.",
+    )
+    target.add_argument(
+        "--job-account", metavar="ACCOUNT", help="the jobs' AWS account id (12 digits)"
+    )
+    target.add_argument("--job-region", metavar="REGION", help="the jobs' AWS region")
     add_aws_options(parser)
 
 
@@ -79,7 +89,7 @@ def run_query(
         print(f"{prog}: no table: pass --table or set TABLE_NAME", file=sys.stderr)
         return 2
     try:
-        queries = AuditQueries(table)
+        queries = AuditQueries(table, home=stack_home(args))
         page = ask(queries, args.next_token)
         items = list(page.items)
         while args.all and page.next_token:
@@ -114,6 +124,33 @@ def run_query(
             file=out,
         )
     return 0
+
+
+def stack_home(args: argparse.Namespace) -> Target | None:
+    """The stack's own account and region, needed only when a target is named (its records
+    keep the single-account keys): MONITOR_ACCOUNT_ID, else the caller's account (STS
+    GetCallerIdentity), and the region the table is read in. Raises ``InvalidQueryError``
+    when they cannot be told."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from lfv_monitor.audit import InvalidQueryError
+    from lfv_monitor.clients import aws_client, new_session
+    from lfv_monitor.domain.errors import ConfigurationError
+    from lfv_monitor.domain.targets import parse_target
+
+    if not (getattr(args, "job_account", None) or getattr(args, "job_region", None)):
+        return None
+    session = new_session()
+    account = os.environ.get("MONITOR_ACCOUNT_ID", "").strip()
+    try:
+        if not account:
+            account = str(aws_client("sts", session).get_caller_identity()["Account"])
+        return parse_target(f"{account}:{session.region_name}", where="the stack's own target")
+    except (ConfigurationError, BotoCoreError, ClientError) as exc:
+        raise InvalidQueryError(
+            f"--job-account/--job-region need the stack's own account and region ({exc}); "
+            "set MONITOR_ACCOUNT_ID and pass --region"
+        ) from None
 
 
 def write_csv(items: list[BaseModel], out: TextIO) -> None:

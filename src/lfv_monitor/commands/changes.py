@@ -70,9 +70,17 @@ def run(args: argparse.Namespace) -> int:
                 status=args.status,
                 limit=args.limit,
                 next_token=token,
+                account=args.job_account,
+                region=args.job_region,
             )
         return q.status_changes(
-            args.status, since=since, until=until, limit=args.limit, next_token=token
+            args.status,
+            since=since,
+            until=until,
+            limit=args.limit,
+            next_token=token,
+            account=args.job_account,
+            region=args.job_region,
         )
 
     what = " ".join(

@@ -11,6 +11,7 @@ examples:
   lfv-monitor history --project widgets --job cam-7 --output json
   lfv-monitor history --project widgets --job cam-7 --limit 20 --next-token eyJwayI6...
   lfv-monitor history --project widgets --job cam-7 --all --output csv > cam-7.csv
+  lfv-monitor history --project plant --job cam --job-account 111111111111 --job-region eu-west-1
 """
 
 
@@ -40,7 +41,14 @@ def run(args: argparse.Namespace) -> int:
     return run_query(
         args,
         "lfv-monitor history",
-        lambda q, token: q.job_history(args.project, args.job, limit=args.limit, next_token=token),
+        lambda q, token: q.job_history(
+            args.project,
+            args.job,
+            limit=args.limit,
+            next_token=token,
+            account=args.job_account,
+            region=args.job_region,
+        ),
         lambda items, out: render_changes(
             items, out, title=f"History of {args.project}/{args.job}", with_job=False
         ),

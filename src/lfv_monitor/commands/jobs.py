@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
         args,
         "lfv-monitor jobs",
         lambda q, token: q.jobs(
-            args.status, project=args.project, limit=args.limit, next_token=token
+            args.status,
+            project=args.project,
+            limit=args.limit,
+            next_token=token,
+            account=args.job_account,
+            region=args.job_region,
         ),
         lambda items, out: render_jobs(items, out, title=f"Jobs now {args.status.upper()}"),
     )

@@ -37,6 +37,7 @@ from lfv_monitor.audit import (
     NoHistoryError,
 )
 from lfv_monitor.audit.queries import JOB_PATTERN, PROJECT_PATTERN, STATUS_PATTERN
+from lfv_monitor.audit.scope import ACCOUNT_PATTERN, REGION_PATTERN
 from lfv_monitor.audit.timespec import FORMATS_HELP, parse_range
 from lfv_monitor.audit.tokens import MAX_TOKEN_LENGTH
 from lfv_monitor.config import AuditSettings
@@ -101,6 +102,22 @@ Status = Annotated[
         description="CREATED, RUNNING, SUCCEEDED, FAILED or REMOVED (any case)",
     ),
 ]
+AccountFilter = Annotated[
+    str | None,
+    Query(
+        pattern=ACCOUNT_PATTERN,
+        max_length=12,
+        description="the job's AWS account (a target of the monitor; default the stack's own)",
+    ),
+]
+RegionFilter = Annotated[
+    str | None,
+    Query(
+        pattern=REGION_PATTERN,
+        max_length=32,
+        description="the job's AWS region (a target of the monitor; default the stack's own)",
+    ),
+]
 ProjectFilter = Annotated[
     str | None,
     Query(pattern=PROJECT_PATTERN, max_length=255, description="only this project's jobs"),
@@ -149,8 +166,12 @@ def job_history(
     *,
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
+    account: AccountFilter = None,
+    region: RegionFilter = None,
 ) -> ChangePage:
-    return _queries().job_history(project, job, limit=limit, next_token=next_token)
+    return _queries().job_history(
+        project, job, limit=limit, next_token=next_token, account=account, region=region
+    )
 
 
 @app.get(
@@ -170,10 +191,19 @@ def project_changes(
     status: StatusFilter = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
+    account: AccountFilter = None,
+    region: RegionFilter = None,
 ) -> ChangePage:
     start, end = parse_range(since, until, now=_now())
     return _queries().project_changes(
-        project, since=start, until=end, status=status, limit=limit, next_token=next_token
+        project,
+        since=start,
+        until=end,
+        status=status,
+        limit=limit,
+        next_token=next_token,
+        account=account,
+        region=region,
     )
 
 
@@ -193,10 +223,18 @@ def status_changes(
     until: Until = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
+    account: AccountFilter = None,
+    region: RegionFilter = None,
 ) -> ChangePage:
     start, end = parse_range(since, until, now=_now())
     return _queries().status_changes(
-        status, since=start, until=end, limit=limit, next_token=next_token
+        status,
+        since=start,
+        until=end,
+        limit=limit,
+        next_token=next_token,
+        account=account,
+        region=region,
     )
 
 
@@ -215,8 +253,17 @@ def jobs(
     project: ProjectFilter = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
+    account: AccountFilter = None,
+    region: RegionFilter = None,
 ) -> JobStatePage:
-    return _queries().jobs(status, project=project, limit=limit, next_token=next_token)
+    return _queries().jobs(
+        status,
+        project=project,
+        limit=limit,
+        next_token=next_token,
+        account=account,
+        region=region,
+    )
 
 
 def _error(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[str]:
@@ -280,7 +327,7 @@ def default_queries() -> AuditQueries:
     global _default_queries  # noqa: PLW0603 - one client per warm container
     if _default_queries is None:
         settings = AuditSettings.from_env(os.environ)
-        _default_queries = AuditQueries(settings.table_name)
+        _default_queries = AuditQueries(settings.table_name, home=settings.home)
     return _default_queries
 
 

@@ -142,10 +142,13 @@ def serve_audit_api(
     """Start the audit API over ``table`` (read through ``dynamodb``), signed with ``credentials``
     (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``)."""
     from lfv_monitor.audit import AuditQueries
+    from lfv_monitor.domain.targets import Target
     from lfv_monitor.handlers.api import lambda_handler
     from lfv_monitor.lambda_context import LocalContext
+    from lfv_workbench.local.accounts import MONITOR_ACCOUNT
 
-    queries = AuditQueries(table, client=dynamodb)
+    # As the deployed function (MONITOR_ACCOUNT_ID, AWS_REGION): the stack's own target.
+    queries = AuditQueries(table, client=dynamodb, home=Target(MONITOR_ACCOUNT, region))
 
     def handle(event: dict[str, Any]) -> dict[str, Any]:
         context: Any = LocalContext()  # quacks like LambdaContext
