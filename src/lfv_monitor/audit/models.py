@@ -15,11 +15,6 @@ class ChangeRecord(BaseModel):
 
     model_config = _CONFIG
 
-    account: str | None = Field(
-        default=None,
-        description="the job's AWS account (null when the reader does not know the stack's own)",
-    )
-    region: str | None = Field(default=None, description="the job's AWS region")
     project: str = Field(description="Lookout for Vision project name")
     job: str = Field(description="model packaging job name")
     version: int = Field(description="1 for the job's first record, +1 for each change")
@@ -46,6 +41,12 @@ class ChangeRecord(BaseModel):
             "before it was kept"
         ),
     )
+    # Last: CSV columns stay where they were before issue 15; these two are appended.
+    account: str | None = Field(
+        default=None,
+        description="the job's AWS account (null when the reader does not know the stack's own)",
+    )
+    region: str | None = Field(default=None, description="the job's AWS region")
 
 
 class JobStateRecord(BaseModel):
@@ -53,11 +54,6 @@ class JobStateRecord(BaseModel):
 
     model_config = _CONFIG
 
-    account: str | None = Field(
-        default=None,
-        description="the job's AWS account (null when the reader does not know the stack's own)",
-    )
-    region: str | None = Field(default=None, description="the job's AWS region")
     project: str
     job: str
     status: str | None
@@ -76,6 +72,11 @@ class JobStateRecord(BaseModel):
     removed: bool = Field(
         default=False, description="true when the monitor recorded the job as gone"
     )
+    account: str | None = Field(
+        default=None,
+        description="the job's AWS account (null when the reader does not know the stack's own)",
+    )
+    region: str | None = Field(default=None, description="the job's AWS region")
 
 
 class ChangePage(BaseModel):
