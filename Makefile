@@ -72,18 +72,19 @@ lint: $(STAMP) ## ruff (lint + format) and mypy --strict on src/
 
 template: cfn-lint sam-validate checkov ## Check template.yaml: cfn-lint, sam validate --lint, checkov
 
-# events/schema-registry.yaml is template.yaml's nested stack (the schema registry).
-cfn-lint: $(STAMP) ## cfn-lint on template.yaml and its nested stack
-	$(BIN)/cfn-lint template.yaml events/schema-registry.yaml
+# events/schema-registry.yaml is template.yaml's nested stack (the schema registry);
+# member-role.yaml is deployed in each member account (issue 15).
+cfn-lint: $(STAMP) ## cfn-lint on template.yaml, its nested stack and member-role.yaml
+	$(BIN)/cfn-lint template.yaml events/schema-registry.yaml member-role.yaml
 
 # --lint runs cfn-lint offline; the region is only for the lint's region-specific rules.
 sam-validate: $(SAM_STAMP) ## sam validate --lint (offline, no credentials)
 	SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam validate --lint --region us-east-1 --template-file template.yaml
 
 # Suppressions sit next to the resource they concern (Metadata.checkov.skip, with a comment).
-checkov: $(CHECKOV_STAMP) ## checkov on template.yaml (offline)
+checkov: $(CHECKOV_STAMP) ## checkov on template.yaml, its nested stack and member-role.yaml (offline)
 	$(TOOLS)/checkov/bin/checkov --skip-download --quiet --compact --framework cloudformation --file template.yaml \
-		--file events/schema-registry.yaml
+		--file events/schema-registry.yaml --file member-role.yaml
 
 package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) and zip it: build/poller.zip
 	$(BIN)/python scripts/package_function.py --sam $(TOOLS)/sam/bin/sam --zip build/poller.zip
@@ -96,7 +97,8 @@ package: $(STAMP) $(SAM_STAMP) ## Build the poller's Lambda package (sam build) 
 # tests/integration/test_packaging.py fails if a package is not its handler's closure.
 FUNCTION_HANDLERS := PollerFunction=lfv_monitor.handlers.poll \
 	JobStartedFunction=lfv_monitor.handlers.poll \
-	AuditApiFunction=lfv_monitor.handlers.api
+	AuditApiFunction=lfv_monitor.handlers.api \
+	DispatcherFunction=lfv_monitor.handlers.dispatch
 FUNCTIONS := $(foreach pair,$(FUNCTION_HANDLERS),$(firstword $(subst =, ,$(pair))))
 handler_of = $(word 2,$(subst =, ,$(filter $(1)=%,$(FUNCTION_HANDLERS))))
 

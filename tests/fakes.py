@@ -19,6 +19,7 @@ from lfv_monitor.domain.models import (
     StoredJob,
     is_terminal,
 )
+from lfv_monitor.domain.targets import TargetMessage
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -252,3 +253,46 @@ def terminal_changes(changes: Iterable[Change]) -> list[Change]:
     return [
         c for c in changes if is_terminal(c.status) and c.change_type is not ChangeType.BASELINE
     ]
+
+
+@dataclass
+class FakeOrganization:
+    """An AWS Organizations tree: unit -> child units, unit -> (account, state); errors per unit."""
+
+    units: dict[str, list[str]] = field(default_factory=dict)
+    accounts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    errors: dict[str, Exception] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def active_accounts(self, parent_id: str) -> list[str]:
+        self.calls.append(f"accounts {parent_id}")
+        if parent_id in self.errors:
+            raise self.errors[parent_id]
+        return [a for a, state in self.accounts.get(parent_id, []) if state == "ACTIVE"]
+
+    def child_units(self, parent_id: str) -> list[str]:
+        self.calls.append(f"units {parent_id}")
+        if parent_id in self.errors:
+            raise self.errors[parent_id]
+        return list(self.units.get(parent_id, []))
+
+
+@dataclass
+class FakeTargetQueue:
+    """A FIFO queue: keeps what was sent (deduplicated as SQS does); refuses the targets in
+    ``refuse``."""
+
+    sent: list[TargetMessage] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    def send(self, messages: Sequence[TargetMessage]) -> set[str]:
+        accepted: set[str] = set()
+        known = {m.deduplication_id for m in self.sent}
+        for message in messages:
+            if message.target.id in self.refuse:
+                continue
+            if message.deduplication_id not in known:
+                self.sent.append(message)
+                known.add(message.deduplication_id)
+            accepted.add(message.deduplication_id)
+        return accepted

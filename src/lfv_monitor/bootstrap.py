@@ -16,10 +16,14 @@ from botocore.config import Config
 from lfv_monitor.adapters.dynamodb import DynamoDBSnapshotStore
 from lfv_monitor.adapters.eventbridge import EventBridgePublisher
 from lfv_monitor.adapters.lookoutvision import MAX_PAGES, LookoutVisionJobSource
+from lfv_monitor.adapters.organizations import OrganizationsDirectory
 from lfv_monitor.adapters.sns import SnsNotifier
+from lfv_monitor.adapters.sqs import SqsTargetQueue
 from lfv_monitor.clients import aws_client, lookoutvision_client, register_service_model
 from lfv_monitor.config import Settings
+from lfv_monitor.dispatch_config import DispatchSettings
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle, RemainingTime
+from lfv_monitor.domain.dispatch import Dispatcher, MemberRoles
 from lfv_monitor.domain.errors import ConfigurationError
 from lfv_monitor.domain.models import JobKey
 from lfv_monitor.domain.ports import ChangePublisher
@@ -153,3 +157,40 @@ def monitor() -> Monitor:
     if _monitor is None:
         _monitor = build_monitor()
     return _monitor
+
+
+def build_dispatcher(
+    settings: DispatchSettings | None = None,
+    *,
+    session: boto3.Session | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Dispatcher:
+    """Wire the dispatcher (multi-target mode): Organizations only when units are configured."""
+    env = os.environ if environ is None else environ
+    settings = settings or DispatchSettings.from_env(env)
+    session = session or boto3.Session()
+    directory = (
+        OrganizationsDirectory(aws_client("organizations", session)) if settings.units else None
+    )
+    return Dispatcher(
+        static=settings.targets,
+        units=settings.units,
+        regions=settings.regions,
+        directory=directory,
+        queue=SqsTargetQueue(settings.queue_url, aws_client("sqs", session)),
+        roles=MemberRoles(
+            settings.monitor_account, settings.member_role_name, partition=settings.partition
+        ),
+        period_seconds=settings.schedule_period_seconds,
+    )
+
+
+_dispatcher: Dispatcher | None = None
+
+
+def dispatcher() -> Dispatcher:
+    """The process-wide dispatcher, built on first use (not at import)."""
+    global _dispatcher  # noqa: PLW0603 - one composition per warm Lambda container
+    if _dispatcher is None:
+        _dispatcher = build_dispatcher()
+    return _dispatcher

@@ -12,11 +12,22 @@ arguments here, which win.
 
 from __future__ import annotations
 
+import re
+import threading
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
 
 SERVICE_NAME = "lookoutvision"
 API_VERSION = "2020-11-20"
@@ -93,3 +104,107 @@ def aws_client(
     merged = DEFAULT_CONFIG.merge(config) if config else DEFAULT_CONFIG
     make: Any = session.client
     return make(service, endpoint_url=endpoint_url, region_name=region_name, config=merged)
+
+
+# ------------------------------------------------------------------ member accounts (issue 15)
+#: STS's limit on RoleSessionName, and the characters it accepts.
+_SESSION_NAME_MAX = 64
+_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
+
+
+def role_session_name(stack_name: str) -> str:
+    """``lfv-monitor-<stack name>``, trimmed to STS's 64 characters: the member account's
+    CloudTrail shows which monitor stack read it."""
+    return _SESSION_NAME_BAD.sub("-", f"lfv-monitor-{stack_name}")[:_SESSION_NAME_MAX]
+
+
+class _AssumedRoleProvider(CredentialProvider):
+    """Hands botocore's credential chain the refreshable credentials of one assumed role."""
+
+    METHOD = "lfv-monitor-assume-role"
+    CANONICAL_NAME = "lfv-monitor-assume-role"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Credentials:
+        return self._credentials
+
+
+class TargetClients:
+    """Lookout for Vision clients for targets (an account and a region), cached per (role,
+    region); one refreshable credential set per role.
+
+    A target in the monitor's own account (``role_arn`` None) uses ``session`` as it is. Any
+    other is reached by assuming ``role_arn`` with RoleSessionName ``session_name``: botocore's
+    ``AssumeRoleCredentialFetcher`` with ``DeferredRefreshableCredentials`` calls STS on first
+    use and again shortly before the credentials expire, never per cycle. STS is called with
+    ``session``'s credentials in ``session``'s region (its regional endpoint);
+    ``sts_client_creator`` (``create_client``'s signature) replaces how that client is made.
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session | None = None,
+        *,
+        session_name: str,
+        sts_endpoint_url: str | None = None,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+        sts_client_creator: Callable[..., Any] | None = None,
+    ) -> None:
+        self._base = register_service_model(session or boto3.Session())
+        self._sts_client_creator = sts_client_creator
+        self._session_name = session_name
+        self._sts_endpoint_url = sts_endpoint_url
+        self._endpoint_url = endpoint_url
+        self._config = config
+        self._sessions: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[str | None, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def lookoutvision(self, role_arn: str | None, region: str) -> Any:
+        """The client for one target, built once per (role, region)."""
+        key = (role_arn, region)
+        with self._lock:
+            if key not in self._clients:
+                session = self._base if role_arn is None else self._assumed(role_arn)
+                self._clients[key] = lookoutvision_client(
+                    session,
+                    endpoint_url=self._endpoint_url,
+                    region_name=region,
+                    config=self._config,
+                )
+            return self._clients[key]
+
+    def session(self, role_arn: str) -> boto3.Session:
+        """The boto3 session whose credentials are ``role_arn``'s (refreshed as they expire)."""
+        with self._lock:
+            return self._assumed(role_arn)
+
+    def _assumed(self, role_arn: str) -> boto3.Session:
+        if role_arn not in self._sessions:
+            source = self._base.get_credentials()
+            if source is None:
+                raise RuntimeError("no AWS credentials to assume a member role with")
+            creator: Callable[..., Any] = self._sts_client_creator or partial(
+                self._base._session.create_client,
+                region_name=self._base.region_name,
+                endpoint_url=self._sts_endpoint_url,
+                config=DEFAULT_CONFIG,
+            )
+            fetcher = AssumeRoleCredentialFetcher(
+                creator, source, role_arn, extra_args={"RoleSessionName": self._session_name}
+            )
+            credentials = DeferredRefreshableCredentials(
+                refresh_using=fetcher.fetch_credentials, method="assume-role"
+            )
+            core = botocore.session.Session()
+            core.get_component("credential_provider").insert_before(
+                "env", _AssumedRoleProvider(credentials)
+            )
+            self._sessions[role_arn] = register_service_model(
+                boto3.Session(botocore_session=core, region_name=self._base.region_name)
+            )
+        return self._sessions[role_arn]

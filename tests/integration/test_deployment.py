@@ -265,6 +265,8 @@ def test_every_resource_the_local_stack_cannot_create_is_named_and_documented(
         "AWS::CloudFormation::Stack",
         # only with CreateApiGatewayAccountRole=true (moto has no model; not created either way)
         "AWS::ApiGateway::Account",
+        # only in multi-target mode (Targets or OrganizationalUnitIds): the poller's mapping
+        "AWS::Lambda::EventSourceMapping",
         "AWS::Chatbot::SlackChannelConfiguration",
         "AWS::SNS::TopicPolicy",
         "AWS::CloudWatch::Alarm",

@@ -214,13 +214,22 @@ def test_two_overlapping_cycles_record_and_announce_a_change_once(
     assert [c.status for c in history] == ["RUNNING", "SUCCEEDED"]
 
 
+@pytest.fixture
+def refused() -> Iterator[socket.socket]:
+    """A loopback port where a connection is refused: bound but never listening, and held for
+    the whole test, so no other server on the machine can take it meanwhile."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
 def test_an_unreachable_service_ends_the_cycle_with_one_clear_outcome(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, refused: socket.socket
 ) -> None:
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there: connection refused
+    port = refused.getsockname()[1]
     monkeypatch.setenv("AWS_ENDPOINT_URL_LOOKOUTVISION", f"http://127.0.0.1:{port}")
     started = time.monotonic()
     report = poll(build_monitor())
@@ -229,13 +238,10 @@ def test_an_unreachable_service_ends_the_cycle_with_one_clear_outcome(
 
 
 def test_poll_command_exits_1_when_the_service_is_unreachable(
-    stack: Stack, capsys: pytest.CaptureFixture[str]
+    stack: Stack, capsys: pytest.CaptureFixture[str], refused: socket.socket
 ) -> None:
     from lfv_monitor.cli import main
 
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()
+    port = refused.getsockname()[1]
     assert main(["poll", "--lfv-endpoint-url", f"http://127.0.0.1:{port}"]) == 1
     assert "could not be reached" in capsys.readouterr().out

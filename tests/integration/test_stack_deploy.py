@@ -9,6 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
+from lfv_monitor.bootstrap import build_dispatcher
+from lfv_monitor.handlers.dispatch import lambda_handler
+from lfv_monitor.lambda_context import LocalContext, scheduled_event
 from lfv_workbench.local.stack import StackDeployError, StackOutputs, deploy_stack
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -211,3 +214,116 @@ def test_slack_hears_the_chat_statuses_through_a_rule_on_the_bus(aws_endpoint: s
 def test_an_unknown_parameter_is_refused_by_name(aws_endpoint: str) -> None:
     with pytest.raises(StackDeployError, match="NotAParameter"):
         deploy_stack(aws_endpoint, TEMPLATE, {"NotAParameter": "x"})
+
+
+MULTI_TARGET = {
+    "Targets": "123456789012:us-east-1,111111111111:eu-west-1",
+    "OrganizationalUnitIds": "ou-ab12-11111111",
+    "TargetRegions": "eu-west-1",
+}
+
+
+def test_with_targets_the_dispatcher_fills_a_fifo_queue_the_poller_reads(
+    aws_endpoint: str,
+) -> None:
+    # Given two static targets and an organizational unit
+    stack = deploy_stack(aws_endpoint, TEMPLATE, MULTI_TARGET, stack_name="lfv-org")
+    outputs = stack.as_dict()
+    # Then the target queue is FIFO, encrypted with the stack key, its visibility timeout at
+    # least 6 x the poller's timeout, and its failures go to a FIFO dead-letter queue
+    sqs = _client("sqs", aws_endpoint)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["TargetQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["FifoQueue"] == "true"
+    assert int(attributes["VisibilityTimeout"]) >= 6 * 58
+    assert attributes["KmsMasterKeyId"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=outputs["TargetDeadLetterQueueUrl"], AttributeNames=["QueueArn", "FifoQueue"]
+    )["Attributes"]
+    assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
+    assert dlq["FifoQueue"] == "true"
+    # and the dispatcher is told the targets, the units, the regions and the queue
+    environment = stack.function_environment("DispatcherFunction")
+    assert environment["TARGETS"] == MULTI_TARGET["Targets"]
+    assert environment["ORGANIZATIONAL_UNIT_IDS"] == "ou-ab12-11111111"
+    assert environment["TARGET_REGIONS"] == "eu-west-1"
+    assert environment["TARGET_QUEUE_URL"] == outputs["TargetQueueUrl"]
+    assert environment["MONITOR_ACCOUNT_ID"] == "123456789012"
+    assert environment["MEMBER_ROLE_NAME"] == "lfv-monitor-reader"
+    # and the poller's event source mapping (not emulated) takes one message at a time
+    mapping = stack.template["Resources"]["PollerTargetQueueMapping"]["Properties"]
+    assert mapping["BatchSize"] == 1
+    assert stack.gap("PollerTargetQueueMapping").handling == "not-emulated"
+    # and the per-target (grouped) and dispatcher alarms exist; the single-account one not
+    cloudwatch = _client("cloudwatch", aws_endpoint)
+    names = {
+        a["AlarmName"]
+        for a in cloudwatch.describe_alarms(AlarmNamePrefix="lfv-org-")["MetricAlarms"]
+    }
+    assert {
+        "lfv-org-UnhealthyTargetsAlarm",
+        "lfv-org-DispatchFailuresAlarm",
+        "lfv-org-NothingDispatchedAlarm",
+        "lfv-org-TargetProjectFailureStreakAlarm",
+        "lfv-org-TargetPoisonItemsAlarm",
+        "lfv-org-TargetPublishFailuresAlarm",
+        "lfv-org-TargetThrottlesAlarm",
+    } <= names
+    # (the service-only ones would never see a metric: every poll metric has a target)
+    assert (
+        not {
+            "lfv-org-NoHealthyCycleAlarm",
+            "lfv-org-ProjectFailureStreakAlarm",
+            "lfv-org-ThrottlesAlarm",
+        }
+        & names
+    )
+    (health,) = cloudwatch.describe_alarms(AlarmNames=["lfv-org-UnhealthyTargetsAlarm"])[
+        "MetricAlarms"
+    ]
+    (query,) = health["Metrics"]
+    assert "GROUP BY target" in query["Expression"]
+    assert "WHERE service = 'lfv-org'" in query["Expression"]
+
+
+def test_without_targets_nothing_of_the_multi_target_mode_is_deployed(
+    aws_endpoint: str, stack: StackOutputs
+) -> None:
+    # Given the default parameters (no Targets, no OrganizationalUnitIds)
+    outputs = stack.as_dict()
+    # Then there is no dispatcher, no target queue and no per-target alarm: today's stack
+    assert not {"TargetQueueUrl", "DispatcherFunctionName"} & set(outputs)
+    queues = _client("sqs", aws_endpoint).list_queues().get("QueueUrls", [])
+    assert not any("targets" in url for url in queues)
+    alarms = _client("cloudwatch", aws_endpoint).describe_alarms()["MetricAlarms"]
+    names = {a["AlarmName"] for a in alarms}
+    assert "lfv-monitor-NoHealthyCycleAlarm" in names
+    assert not any("Target" in name or "Dispatch" in name for name in names)
+
+
+def test_the_dispatcher_with_the_deployed_environment_queues_each_static_target(
+    aws_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack deployed with two static targets (no OU: nothing to list)
+    parameters = {"Targets": "123456789012:us-east-1,111111111111:eu-west-1"}
+    stack = deploy_stack(aws_endpoint, TEMPLATE, parameters, stack_name="lfv-fan")
+    for name, value in stack.function_environment("DispatcherFunction").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
+    # When one scheduled period is dispatched with that environment
+    summary = lambda_handler(scheduled_event(), LocalContext(), service=build_dispatcher())
+    # Then each target has one message in the encrypted FIFO queue, in its own group
+    assert (summary["dispatched"], summary["failures"]) == (2, [])
+    sqs = _client("sqs", aws_endpoint)
+    received = sqs.receive_message(
+        QueueUrl=stack.as_dict()["TargetQueueUrl"],
+        MaxNumberOfMessages=10,
+        AttributeNames=["MessageGroupId"],
+    )["Messages"]
+    bodies = {m["Attributes"]["MessageGroupId"]: json.loads(m["Body"]) for m in received}
+    assert bodies["123456789012:us-east-1"]["roleArn"] is None
+    assert bodies["111111111111:eu-west-1"]["roleArn"] == (
+        "arn:aws:iam::111111111111:role/lfv-monitor-reader"
+    )

@@ -22,6 +22,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
+#: The member accounts' role (issue 15): the same rules apply where they can.
+MEMBER_ROLE_PATH = ROOT / "member-role.yaml"
 
 PSEUDO: Mapping[str, str] = {
     "AWS::Region": "us-east-1",
@@ -93,9 +95,11 @@ RULES: Mapping[str, tuple[str, str]] = {
     "alarm-range": (
         "for every allowed value of the parameters an alarm uses: Period is 10, 20, 30 or a "
         "multiple of 60; Period x EvaluationPeriods is at most one day (7 days for periods of "
-        "an hour or more); DatapointsToAlarm <= EvaluationPeriods",
+        "an hour or more; 3 hours for a Metrics Insights query, whose Period is a multiple of "
+        "60); DatapointsToAlarm <= EvaluationPeriods",
         "CREATE_FAILED AWS::CloudWatch::Alarm: Metrics cannot be checked across more than a day "
-        "(EvaluationPeriods * Period must be <= 86400) / DatapointsToAlarm must be less than or "
+        "(EvaluationPeriods * Period must be <= 86400) / MetricsInsights monitors cannot be "
+        "checked across more than 3 hours / DatapointsToAlarm must be less than or "
         "equal to EvaluationPeriods / Period must be 10, 20, 30 or a multiple of 60",
     ),
 }
@@ -207,6 +211,12 @@ class Evaluated:
             if function == "Fn::Join":
                 separator, items = argument
                 return separator.join(_text(item) for item in self.value(items))
+            if function == "Fn::Split":
+                separator, text = argument
+                return _text(self.value(text)).split(separator)
+            if function == "Fn::Select":
+                index, items = argument
+                return self.value(items)[int(_text(self.value(index)))]
         resolved = {key: self.value(item) for key, item in node.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
@@ -689,7 +699,7 @@ def alarm_ranges(
     """Every alarm, for every combination of the values its parameters may take."""
     declared: Mapping[str, Any] = template.get("Parameters", {})
     out: list[Violation] = []
-    for name, resource in template.get("Resources", {}).items():
+    for name, resource in Evaluated(template, base).resources.items():
         if resource.get("Type") != "AWS::CloudWatch::Alarm":
             continue
         used = sorted(_parameters_used(resource, declared))
@@ -698,7 +708,7 @@ def alarm_ranges(
             t = Evaluated(template, values)
             if not t.exists(name):
                 continue
-            problem = _alarm_problem(t.value(resource["Properties"]))
+            problem = _alarm_problem(t.value(t.resources[name]["Properties"]))
             if problem:
                 out.append(Violation("alarm-range", name, f"{problem} with {values}"))
                 break
@@ -712,11 +722,18 @@ def _alarm_problem(props: Mapping[str, Any]) -> str | None:
     datapoints = int(props.get("DatapointsToAlarm", evaluations))
     if datapoints > evaluations:
         return f"DatapointsToAlarm {datapoints} > EvaluationPeriods {evaluations}"
+    insights = any("SELECT " in str(m.get("Expression", "")) for m in props.get("Metrics", []))
+    periods += [m["Period"] for m in props.get("Metrics", []) if "Period" in m]
     for raw in periods:
         period = int(raw)
         if period not in (10, 20, 30) and period % 60:
             return f"Period {period} is not 10, 20, 30 or a multiple of 60"
         limit = 86400 if period < 3600 else 7 * 86400
+        if insights:
+            # Metrics Insights alarms: one-minute data at least, the latest 3 hours only.
+            if period % 60:
+                return f"Metrics Insights alarm Period {period} is not a multiple of 60"
+            limit = 3 * 3600
         if period * evaluations > limit:
             return f"Period {period} x EvaluationPeriods {evaluations} > {limit} s"
     return None

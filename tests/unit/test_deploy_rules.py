@@ -28,8 +28,16 @@ ACCOUNT_SETTINGS_ON = {
     "JobStartedReservedConcurrency": "2",
     "AuditApiReservedConcurrency": "10",
 }
+#: Multi-target mode (issue 15): static targets and organizational units.
+MULTI_TARGET = {
+    "Targets": "111111111111:eu-west-1,222222222222:us-east-1",
+    "OrganizationalUnitIds": "ou-ab12-11111111",
+    "TargetRegions": "eu-west-1,us-east-1",
+    "OrganizationId": "o-abcdefghij",
+}
 PARAMETER_SETS = {
     "defaults": {},
+    "multi-target": MULTI_TARGET,
     "everything-on": EVERYTHING_ON,
     "cloudtrail-off": CLOUDTRAIL_OFF,
     "account-settings-on": ACCOUNT_SETTINGS_ON,
@@ -62,10 +70,11 @@ def test_template_needs_and_changes_nothing_account_wide_by_default(loaded: Temp
     assert [str(v) for v in rules.account_wide(rules.Evaluated(loaded))] == []
 
 
+@pytest.mark.parametrize("base", [{}, MULTI_TARGET], ids=["single", "multi-target"])
 def test_template_keeps_the_alarm_ranges_for_every_allowed_parameter_value(
-    loaded: Template,
+    loaded: Template, base: dict[str, str]
 ) -> None:
-    assert [str(v) for v in rules.alarm_ranges(loaded)] == []
+    assert [str(v) for v in rules.alarm_ranges(loaded, base)] == []
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
@@ -361,6 +370,19 @@ def test_an_alarm_out_of_range_is_reported(
     mutate(template)
     found = rules.alarm_ranges(template)
     assert [v.where for v in found if v.rule == "alarm-range"] == ["PublishFailuresAlarm"], found
+
+
+def test_a_metrics_insights_alarm_over_more_than_three_hours_is_reported(
+    template: Template,
+) -> None:
+    # Given the per-target health alarm evaluated over AlarmAfterPeriods for every schedule
+    props = template["Resources"]["UnhealthyTargetsAlarm"]["Properties"]
+    props["EvaluationPeriods"] = props["DatapointsToAlarm"] = {"Ref": "AlarmAfterPeriods"}
+    # When the alarm ranges are checked in multi-target mode
+    found = rules.alarm_ranges(template, MULTI_TARGET)
+    # Then (60-minute periods x 5 > 3 hours) it is reported; the template's cap keeps it
+    assert [v.where for v in found] == ["UnhealthyTargetsAlarm"], found
+    assert "10800" in found[0].message
 
 
 def test_a_rule_may_target_a_log_group_its_resource_policy_opens(template: Template) -> None:

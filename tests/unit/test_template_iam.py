@@ -19,6 +19,9 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 RESOURCE_STAR_ONLY = frozenset(
     {
         "lookoutvision:ListProjects",
+        # The dispatcher reads the organization's tree (no resource type for either).
+        "organizations:ListAccountsForParent",
+        "organizations:ListOrganizationalUnitsForParent",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "xray:GetSamplingRules",

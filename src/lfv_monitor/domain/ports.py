@@ -20,6 +20,7 @@ from lfv_monitor.domain.models import (
     Rotation,
     StoredJob,
 )
+from lfv_monitor.domain.targets import TargetMessage
 
 
 class JobSource(Protocol):
@@ -120,4 +121,29 @@ class ChangePublisher(Protocol):
     def publish(self, changes: Sequence[Change]) -> set[str]:
         """Publish every change; return the event ids that were delivered.  Never raises for a
         partial failure: what is not returned stays in the outbox."""
+        ...
+
+
+class OrganizationDirectory(Protocol):
+    """AWS Organizations, read-only: the parts of the tree the dispatcher resolves targets from.
+
+    Raises ``AccessDeniedError`` (not the management account or a delegated administrator),
+    ``ResourceNotFoundError`` (no such unit) and ``SourceError`` otherwise.
+    """
+
+    def active_accounts(self, parent_id: str) -> list[str]:
+        """The ids of the ACTIVE accounts directly under ``parent_id`` (every page)."""
+        ...
+
+    def child_units(self, parent_id: str) -> list[str]:
+        """The ids of the organizational units directly under ``parent_id`` (every page)."""
+        ...
+
+
+class TargetQueue(Protocol):
+    """Where the dispatcher puts one message per target and period (SQS FIFO)."""
+
+    def send(self, messages: Sequence[TargetMessage]) -> set[str]:
+        """Send every message; return the deduplication ids that were accepted. Never raises
+        for a partial failure: the caller counts what is missing."""
         ...

@@ -31,6 +31,10 @@ NOT_EMULATED: Mapping[str, str] = {
     "AWS::Lambda::EventInvokeConfig": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Permission": "not created: belongs to the function, which is not created",
     "AWS::Lambda::Version": "not created: belongs to the function, which is not created",
+    "AWS::Lambda::EventSourceMapping": (
+        "not created: belongs to the function, which is not created; the target queue is"
+        " created and the poller's handler can be given its messages directly"
+    ),
     "AWS::Scheduler::Schedule": (
         "not created: `lfv-monitor` and the tests run the cycle themselves on their own clock"
     ),
@@ -231,6 +235,9 @@ def _create_alarm(resource: ApiResource, endpoint: str, region: str, stack_name:
         request["Metrics"] = [
             {**query, "MetricStat": {**query["MetricStat"], "Period": _as_int(stat["Period"])}}
             if (stat := query.get("MetricStat"))
+            # A Metrics Insights query (an Expression with its own Period).
+            else {**query, "Period": _as_int(query["Period"])}
+            if "Period" in query
             else query
             for query in props["Metrics"]
         ]

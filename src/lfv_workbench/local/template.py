@@ -112,6 +112,14 @@ def static_value(
         name, when_true, when_false = value["Fn::If"]
         chosen = when_true if static_condition(name, conditions, parameters, where) else when_false
         return static_value(chosen, parameters, mappings, where=where, conditions=conditions)
+    if set(value) == {"Fn::Join"}:
+        separator, items = value["Fn::Join"]
+        items = static_value(items, parameters, mappings, where=where, conditions=conditions)
+        if isinstance(items, list):
+            return separator.join(
+                str(static_value(i, parameters, mappings, where=where, conditions=conditions))
+                for i in items
+            )
     if set(value) == {"Fn::FindInMap"}:
         name, top, second = (
             static_value(part, parameters, mappings, where=where) for part in value["Fn::FindInMap"]
@@ -133,6 +141,12 @@ def static_condition(
             ((function, argument),) = node.items()
             if function == "Ref" and argument in parameters:
                 return parameters[argument]
+            if function == "Fn::Join":
+                separator, items = argument
+                items = evaluate(items)
+                return separator.join(
+                    str(i) for i in (items if isinstance(items, list) else [items])
+                )
             if function == "Condition":
                 return evaluate(conditions[argument])
             if function == "Fn::Equals":
