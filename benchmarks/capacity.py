@@ -23,7 +23,7 @@ DynamoDB documents it, from the items in each request and response:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -87,38 +87,58 @@ def consumed(
     operation: str, params: Mapping[str, Any], response: Mapping[str, Any]
 ) -> dict[str, float]:
     """Read and write units one DynamoDB call consumed: ``{"read": r, "write": w}``."""
-    read = write = 0.0
-    if operation == "GetItem":
-        item = response.get("Item")
-        read = read_units(
-            item_size(item) if item else 0, consistent=bool(params.get("ConsistentRead"))
-        )
-    elif operation == "BatchGetItem":
-        for table, request in params.get("RequestItems", {}).items():
-            consistent = bool(request.get("ConsistentRead"))
-            found = response.get("Responses", {}).get(table, [])
-            unprocessed = len(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
-            missing = len(request.get("Keys", [])) - len(found) - unprocessed
-            read += sum(read_units(item_size(i), consistent=consistent) for i in found)
-            read += max(0, missing) * read_units(0, consistent=consistent)
-    elif operation in ("Query", "Scan"):
-        consistent = bool(params.get("ConsistentRead")) and "IndexName" not in params
-        total = sum(item_size(i) for i in response.get("Items", []))
-        read = read_units(total, consistent=consistent)
-    elif operation == "PutItem":
-        write = write_units(params.get("Item", {}))
-    elif operation in ("UpdateItem", "DeleteItem"):
-        write = 1.0
-    elif operation == "BatchWriteItem":
-        for requests in params.get("RequestItems", {}).values():
-            for request in requests:
-                if "PutRequest" in request:
-                    write += write_units(request["PutRequest"].get("Item", {}))
-                else:
-                    write += 1.0
-    elif operation == "TransactWriteItems":
-        write = sum(_transact_units(entry) for entry in params.get("TransactItems", []))
-    return {"read": read, "write": write}
+    if operation in _READS:
+        return {"read": _READS[operation](params, response), "write": 0.0}
+    if operation in _WRITES:
+        return {"read": 0.0, "write": _WRITES[operation](params)}
+    return {"read": 0.0, "write": 0.0}
+
+
+def _get_item(params: Mapping[str, Any], response: Mapping[str, Any]) -> float:
+    item = response.get("Item")
+    return read_units(item_size(item) if item else 0, consistent=bool(params.get("ConsistentRead")))
+
+
+def _batch_get_item(params: Mapping[str, Any], response: Mapping[str, Any]) -> float:
+    read = 0.0
+    for table, request in params.get("RequestItems", {}).items():
+        consistent = bool(request.get("ConsistentRead"))
+        found = response.get("Responses", {}).get(table, [])
+        unprocessed = len(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+        missing = len(request.get("Keys", [])) - len(found) - unprocessed
+        read += sum(read_units(item_size(i), consistent=consistent) for i in found)
+        read += max(0, missing) * read_units(0, consistent=consistent)
+    return read
+
+
+def _query(params: Mapping[str, Any], response: Mapping[str, Any]) -> float:
+    consistent = bool(params.get("ConsistentRead")) and "IndexName" not in params
+    return read_units(sum(item_size(i) for i in response.get("Items", [])), consistent=consistent)
+
+
+def _batch_write_item(params: Mapping[str, Any]) -> float:
+    return sum(
+        write_units(request["PutRequest"].get("Item", {})) if "PutRequest" in request else 1.0
+        for requests in params.get("RequestItems", {}).values()
+        for request in requests
+    )
+
+
+_READS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], float]] = {
+    "GetItem": _get_item,
+    "BatchGetItem": _batch_get_item,
+    "Query": _query,
+    "Scan": _query,
+}
+_WRITES: dict[str, Callable[[Mapping[str, Any]], float]] = {
+    "PutItem": lambda params: write_units(params.get("Item", {})),
+    "UpdateItem": lambda params: 1.0,
+    "DeleteItem": lambda params: 1.0,
+    "BatchWriteItem": _batch_write_item,
+    "TransactWriteItems": lambda params: sum(
+        _transact_units(entry) for entry in params.get("TransactItems", [])
+    ),
+}
 
 
 def _transact_units(entry: Mapping[str, Any]) -> float:

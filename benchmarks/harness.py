@@ -457,14 +457,9 @@ def run_fleet(
             gaps=gaps,
         )
         listed_union.update(seen.listed_projects)
-        sim_calls, seconds = row["p1"]["simulator_calls"], row["seconds"]
         row["cloudtrail"] = trail.as_dict()
         rows.append(row)
-        progress(
-            f"  cycle {cycle} ({row['kind']}): {seconds:.1f} s, LFV {dict(sim_calls)}, "
-            f"P1 {row['p1']['ratio']}, P3 {row['p3']['ratio']}, changes {row['changes']}, "
-            f"CloudTrail checks {trail.invocations}"
-        )
+        progress(_cycle_line(cycle, row, trail))
 
     result: dict[str, Any] = {
         "fleet": spec.name,
@@ -513,6 +508,15 @@ def run_fleet(
         result["p6"] = fairness(spec, fleet, reader, gaps, deployment, end=end, catch_up=catch_up)
         progress(f"  P6 fairness: {result['p6']}")
     return result
+
+
+def _cycle_line(cycle: int, row: dict[str, Any], trail: _Calls) -> str:
+    sim_calls, seconds = row["p1"]["simulator_calls"], row["seconds"]
+    return (
+        f"  cycle {cycle} ({row['kind']}): {seconds:.1f} s, LFV {dict(sim_calls)}, "
+        f"P1 {row['p1']['ratio']}, P3 {row['p3']['ratio']}, changes {row['changes']}, "
+        f"CloudTrail checks {trail.invocations}"
+    )
 
 
 def _scheduled_cycle(

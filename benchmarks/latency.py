@@ -106,6 +106,25 @@ class _Interleaved(BenchTime):
         super().sleep(until - self.t)
 
 
+def _latency(fleet: Any, detail: dict[str, Any]) -> tuple[float, bool] | None:
+    """(seconds from the state's start to its announcement, whether it was the job's first
+    state) for an announced change, or None when it is not a state the fleet's plan made."""
+    virtual = (_parse(detail["observedAt"]) - START_TIME).total_seconds()
+    plan = fleet.jobs.get((detail["projectName"], detail["jobName"]))
+    if plan is None:
+        return None
+    steps = [
+        s
+        for s in plan.steps
+        if s.status == detail.get("status")
+        and s.message == detail.get("statusMessage")
+        and s.at <= virtual + 1e-6
+    ]
+    if not steps:
+        return None
+    return virtual - steps[-1].at, steps[-1] is plan.steps[0]
+
+
 def measure(
     endpoints: Endpoints, *, deployment: Deployment, watch: bool, concurrent: bool = False
 ) -> dict[str, Any]:
@@ -157,21 +176,11 @@ def measure(
 
     def collect() -> None:
         for detail in meter.reset().details:
-            virtual = (_parse(detail["observedAt"]) - START_TIME).total_seconds()
-            plan = fleet.jobs.get((detail["projectName"], detail["jobName"]))
-            if plan is None:
-                continue
-            steps = [
-                s
-                for s in plan.steps
-                if s.status == detail.get("status")
-                and s.message == detail.get("statusMessage")
-                and s.at <= virtual + 1e-6
-            ]
-            if steps:
-                latencies.append(virtual - steps[-1].at)
-                if steps[-1] is plan.steps[0]:
-                    discovery.append(virtual - steps[-1].at)
+            seen = _latency(fleet, detail)
+            if seen is not None:
+                latencies.append(seen[0])
+                if seen[1]:
+                    discovery.append(seen[0])
 
     t = 0.0
     invocations = 0

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lfv_monitor.clients import register_service_model
+from lfv_workbench.demo.org_play import play_org
 from lfv_workbench.local.accounts import member_role_arn
 from lfv_workbench.local.up import LOCAL_CREDENTIALS, LocalStack, LocalStackError
 from lfv_workbench.simulator import load_scenario_file, org_scenario_path
@@ -157,3 +158,24 @@ def test_local_up_org_serves_the_organization_to_the_aws_cli_user() -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=60)
+
+
+def test_the_org_demo_hands_each_target_message_to_the_poller_once_per_minute(
+    org_stack: LocalStack,
+) -> None:
+    # Given the organization on the local stack, deployed in multi-target mode
+    assert org_stack.outputs is not None
+    assert "DispatcherFunction" in org_stack.outputs.template["Resources"]
+    # When the demo plays it: the dispatcher's handler, then the poller's per message
+    result = play_org(org_stack, load_scenario_file(org_scenario_path()))
+    # Then every virtual minute each target's message reached the poller exactly once
+    targets = sorted(org_stack.info.targets)
+    assert len(result.cycles) >= 4
+    for cycle in result.cycles:
+        assert sorted(cycle.polled) == targets, cycle.number
+    # and the target queue was left empty (each message deleted once its poll returned)
+    sqs = org_stack.client("sqs")
+    queue = org_stack.outputs.function_environment("DispatcherFunction")["TARGET_QUEUE_URL"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"

@@ -15,7 +15,7 @@ import fnmatch
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,30 +195,28 @@ class Evaluated:
             return node
         if len(node) == 1:
             ((function, argument),) = node.items()
-            if function == "Ref":
-                return self._ref(argument)
-            if function == "Fn::GetAtt":
-                target = argument if isinstance(argument, str) else ".".join(argument)
-                return f"getatt({target})"
-            if function == "Fn::If":
-                name, when_true, when_false = argument
-                return self.value(when_true if self.condition(name) else when_false)
-            if function == "Fn::FindInMap":
-                name, top, second = (_text(self.value(part)) for part in argument[:3])
-                return self.mappings[name][top][second]
-            if function == "Fn::Sub":
-                return self._sub(argument)
-            if function == "Fn::Join":
-                separator, items = argument
-                return separator.join(_text(item) for item in self.value(items))
-            if function == "Fn::Split":
-                separator, text = argument
-                return _text(self.value(text)).split(separator)
-            if function == "Fn::Select":
-                index, items = argument
-                return self.value(items)[int(_text(self.value(index)))]
+            intrinsic = self._intrinsics().get(function)
+            if intrinsic is not None:
+                return intrinsic(argument)
         resolved = {key: self.value(item) for key, item in node.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
+
+    def _intrinsics(self) -> dict[str, Callable[[Any], Any]]:
+        """The intrinsic functions the rules evaluate, by name."""
+        return {
+            "Ref": self._ref,
+            "Fn::GetAtt": lambda a: f"getatt({a if isinstance(a, str) else '.'.join(a)})",
+            "Fn::If": lambda a: self.value(a[1] if self.condition(a[0]) else a[2]),
+            "Fn::FindInMap": self._find_in_map,
+            "Fn::Sub": self._sub,
+            "Fn::Join": lambda a: a[0].join(_text(item) for item in self.value(a[1])),
+            "Fn::Split": lambda a: _text(self.value(a[1])).split(a[0]),
+            "Fn::Select": lambda a: self.value(a[1])[int(_text(self.value(a[0])))],
+        }
+
+    def _find_in_map(self, argument: Any) -> Any:
+        name, top, second = (_text(self.value(part)) for part in argument[:3])
+        return self.mappings[name][top][second]
 
     def _ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
@@ -317,36 +315,37 @@ def _condition_holds(condition: Mapping[str, Any], known: Mapping[str, str]) -> 
     """Whether a statement's Condition holds for a request whose context is ``known`` (keys
     missing from ``known`` are absent from the request). aws:SourceAccount and aws:SourceArn
     are taken as the stack's own (the service acts for this stack's resources)."""
-    for operator, tests in condition.items():
-        for key, expected in tests.items():
-            values = [str(v) for v in _as_list(expected)]
-            base = operator.replace("IfExists", "")
-            if key in known:
-                actual = known[key]
-            elif key == "aws:SourceAccount":
-                actual = ACCOUNT
-            elif key == "aws:SourceArn":
-                # The delivering resource of this stack: matches a condition naming it.
-                continue
-            elif key == "aws:SecureTransport":
-                actual = "true"
-            else:
-                # Absent from the request: a positive test fails, a negated one holds.
-                if operator.endswith("IfExists") or base.startswith(("StringNot", "ArnNot")):
-                    continue
-                return False
-            like = base in ("StringLike", "ArnLike", "StringNotLike", "ArnNotLike")
-            if base in ("Bool",):
-                hit = actual.lower() in (v.lower() for v in values)
-            elif like:
-                hit = any(fnmatch.fnmatchcase(actual, v) for v in values)
-            else:
-                hit = actual in values
-            if base.startswith(("StringNot", "ArnNot")):
-                hit = not hit
-            if not hit:
-                return False
-    return True
+    return all(
+        _test_holds(operator, key, [str(v) for v in _as_list(expected)], known)
+        for operator, tests in condition.items()
+        for key, expected in tests.items()
+    )
+
+
+def _request_value(key: str, known: Mapping[str, str]) -> str | None:
+    """The request's value for a condition key; None where the request has none."""
+    if key in known:
+        return known[key]
+    return {"aws:SourceAccount": ACCOUNT, "aws:SecureTransport": "true"}.get(key)
+
+
+def _test_holds(operator: str, key: str, values: list[str], known: Mapping[str, str]) -> bool:
+    base = operator.replace("IfExists", "")
+    negated = base.startswith(("StringNot", "ArnNot"))
+    if key == "aws:SourceArn" and key not in known:
+        # The delivering resource of this stack: matches a condition naming it.
+        return True
+    actual = _request_value(key, known)
+    if actual is None:
+        # Absent from the request: a positive test fails, a negated one holds.
+        return operator.endswith("IfExists") or negated
+    if base == "Bool":
+        hit = actual.lower() in (v.lower() for v in values)
+    elif base in ("StringLike", "ArnLike", "StringNotLike", "ArnNotLike"):
+        hit = any(fnmatch.fnmatchcase(actual, v) for v in values)
+    else:
+        hit = actual in values
+    return hit != negated
 
 
 def allows(

@@ -34,3 +34,30 @@ def test_a_multi_target_template_is_deployed_with_the_organization_as_its_target
     assert organization_parameters(scenario, {}, {"X": "1"}) == {"X": "1"}
     assert organization_parameters(parse_scenario({}), MULTI_TARGET_TEMPLATE, {}) == {}
     assert organization_parameters(None, MULTI_TARGET_TEMPLATE, {}) == {}
+
+
+def test_the_local_member_role_is_the_one_the_stack_assumes_by_default() -> None:
+    # Given the stack's MemberRoleName parameter, Then the local stack creates that role
+    from lfv_workbench.local.accounts import MEMBER_ROLE_NAME
+    from lfv_workbench.local.template import load_template
+    from lfv_workbench.local.up import default_template_path
+
+    parameters = load_template(default_template_path())["Parameters"]
+    assert parameters["MemberRoleName"]["Default"] == MEMBER_ROLE_NAME
+    assert "Targets" in parameters  # so an organization scenario deploys multi-target mode
+
+
+def test_the_local_member_role_allows_the_actions_of_member_role_yaml() -> None:
+    from pathlib import Path
+
+    from lfv_workbench.local.accounts import MEMBER_ROLE_ACTIONS
+    from lfv_workbench.local.template import load_template
+
+    template = load_template(Path(__file__).resolve().parents[2] / "member-role.yaml")
+    actions: set[str] = set()
+    for resource in template["Resources"].values():
+        for policy in resource.get("Properties", {}).get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                action = statement["Action"]
+                actions.update([action] if isinstance(action, str) else action)
+    assert actions == set(MEMBER_ROLE_ACTIONS)

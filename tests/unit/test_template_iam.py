@@ -108,30 +108,43 @@ def _sam_policy(policy: Any) -> list[dict[str, Any]]:
 def problems(template: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for where, statement in statements(template):
-        if statement.get("Effect") != "Allow":
-            continue
-        if "NotAction" in statement or "NotResource" in statement:
-            out.append(f"{where}: NotAction/NotResource grants everything else")
-        if "Unreadable" in statement:
-            out.append(f"{where}: a policy the checker cannot read: {statement['Unreadable']!r}")
-        managed = statement.get("ManagedPolicy")
-        if isinstance(managed, str) and any(b in managed for b in BROAD_MANAGED):
-            out.append(f"{where}: broad managed policy {managed}")
-        for param, value in (statement.get("Parameters") or {}).items():
-            if value == "*" or (isinstance(value, str) and "*" in value):
-                out.append(f"{where}: {statement['PolicyTemplate']}.{param} is a wildcard")
-        actions = [a for a in _as_list(statement.get("Action") or []) if isinstance(a, str)]
-        for action in actions:
-            if "*" in action:
-                out.append(f"{where}: wildcard action {action}")
-        for resource in _as_list(statement.get("Resource") or []):
-            if resource == "*" and not (actions and set(actions) <= RESOURCE_STAR_ONLY):
-                out.append(f"{where}: Resource '*' for {actions}")
-            elif isinstance(resource, str) and resource.startswith("arn:"):
-                parts = resource.split(":", 5)
-                if len(parts) < 6 or "*" in parts[2] or parts[3] == "*" or parts[4] == "*":
-                    out.append(f"{where}: resource {resource} is not scoped to a service/account")
+        if statement.get("Effect") == "Allow":
+            out += [f"{where}: {problem}" for problem in statement_problems(statement)]
     return out
+
+
+def statement_problems(statement: dict[str, Any]) -> list[str]:
+    """What is too broad in one Allow statement."""
+    out: list[str] = []
+    if "NotAction" in statement or "NotResource" in statement:
+        out.append("NotAction/NotResource grants everything else")
+    if "Unreadable" in statement:
+        out.append(f"a policy the checker cannot read: {statement['Unreadable']!r}")
+    managed = statement.get("ManagedPolicy")
+    if isinstance(managed, str) and any(b in managed for b in BROAD_MANAGED):
+        out.append(f"broad managed policy {managed}")
+    for param, value in (statement.get("Parameters") or {}).items():
+        if isinstance(value, str) and "*" in value:
+            out.append(f"{statement['PolicyTemplate']}.{param} is a wildcard")
+    actions = [a for a in _as_list(statement.get("Action") or []) if isinstance(a, str)]
+    out += [f"wildcard action {action}" for action in actions if "*" in action]
+    out += [
+        problem
+        for resource in _as_list(statement.get("Resource") or [])
+        if (problem := resource_problem(resource, actions))
+    ]
+    return out
+
+
+def resource_problem(resource: Any, actions: list[str]) -> str | None:
+    if resource == "*":
+        allowed = bool(actions) and set(actions) <= RESOURCE_STAR_ONLY
+        return None if allowed else f"Resource '*' for {actions}"
+    if isinstance(resource, str) and resource.startswith("arn:"):
+        parts = resource.split(":", 5)
+        if len(parts) < 6 or "*" in parts[2] or parts[3] == "*" or parts[4] == "*":
+            return f"resource {resource} is not scoped to a service/account"
+    return None
 
 
 def test_the_template_grants_no_wildcard_actions_and_scopes_every_resource() -> None:

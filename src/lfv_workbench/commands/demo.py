@@ -40,11 +40,20 @@ def register(subparsers: Any) -> None:
             "ones recorded in DynamoDB and the ones delivered, which must match (exit 1 if not)."
         ),
     )
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--scenario",
         metavar="FILE",
         help="scenario to play (default: the packaged demo: "
         "src/lfv_workbench/simulator/scenarios/demo.json; format in docs/simulator.md)",
+    )
+    which.add_argument(
+        "--org",
+        action="store_true",
+        help="play the packaged organization instead (two member accounts in two regions, one "
+        "without its member role) in multi-target mode: the dispatcher's handler fills the "
+        "target queue and the poller's handler takes each message; per-target lines and "
+        "verdicts (plain output)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print only the summary, as JSON (for scripts)"
@@ -90,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if args.pace is not None and args.pace < 0:
         print(f"lfv-monitor demo: --pace must be >= 0, got {args.pace}", file=sys.stderr)
         return 2
+    if args.org:
+        return run_org(args)
     path = args.scenario or str(demo_scenario_path())
     try:
         scenario = load_scenario_file(path)
@@ -121,6 +132,50 @@ def run(args: argparse.Namespace) -> int:
         print(json_text(result.summary()))
     else:
         view.finish(result)
+    return 0 if result.match else 1
+
+
+def run_org(args: argparse.Namespace) -> int:
+    """``demo --org``: the organization, through the dispatcher and the poller per target."""
+    from lfv_monitor.commands.safe_output import printable
+    from lfv_workbench.demo.org_play import cycle_lines, play_org, summary_lines
+    from lfv_workbench.local.stack import StackDeployError
+    from lfv_workbench.local.up import LocalStack, LocalStackError
+    from lfv_workbench.simulator import load_scenario_file, org_scenario_path
+
+    scenario = load_scenario_file(org_scenario_path())
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    _quiet_logs()
+
+    def show(lines: list[str]) -> None:
+        if not args.json:
+            print("\n".join(printable(line) for line in lines), flush=True)
+
+    try:
+        with LocalStack(speed=0, scenario=scenario) as stack:
+            assert stack.outputs is not None
+            if "DispatcherFunction" not in stack.outputs.template.get("Resources", {}):
+                print(
+                    "lfv-monitor demo --org: this template has no multi-target mode "
+                    "(DispatcherFunction)",
+                    file=sys.stderr,
+                )
+                return 2
+            show([f"targets: {', '.join(stack.info.targets)}"])
+            show([f"member roles: {', '.join(stack.info.member_roles) or 'none'}"])
+            result = play_org(
+                stack,
+                scenario,
+                on_cycle=lambda cycle: show(cycle_lines(cycle)),
+                pace=args.pace or 0.0,
+            )
+    except (LocalStackError, StackDeployError) as exc:
+        print(f"lfv-monitor demo: the local stack did not start: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json_text(result.summary()))
+    else:
+        show(summary_lines(result))
     return 0 if result.match else 1
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -135,35 +135,52 @@ def static_condition(
     name: str, conditions: Mapping[str, Any], parameters: Mapping[str, Any], where: str
 ) -> bool:
     """A template condition's value from the parameters (Equals, Not, And, Or, Condition)."""
-
-    def evaluate(node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            ((function, argument),) = node.items()
-            if function == "Ref" and argument in parameters:
-                return parameters[argument]
-            if function == "Fn::Join":
-                separator, items = argument
-                items = evaluate(items)
-                return separator.join(
-                    str(i) for i in (items if isinstance(items, list) else [items])
-                )
-            if function == "Condition":
-                return evaluate(conditions[argument])
-            if function == "Fn::Equals":
-                left, right = (evaluate(a) for a in argument)
-                return str(left) == str(right)
-            if function == "Fn::Not":
-                return not evaluate(argument[0])
-            if function == "Fn::And":
-                return all(evaluate(a) for a in argument)
-            if function == "Fn::Or":
-                return any(evaluate(a) for a in argument)
-            raise StackDeployError(f"{where}: cannot evaluate {function} in condition {name}")
-        return node
-
     if name not in conditions:
         raise StackDeployError(f"{where}: the template has no condition {name}")
-    return bool(evaluate(conditions[name]))
+    return bool(_ConditionEvaluator(name, conditions, parameters, where).evaluate(conditions[name]))
+
+
+class _ConditionEvaluator:
+    """Evaluates the intrinsic functions a condition may use, one method per function."""
+
+    def __init__(
+        self, name: str, conditions: Mapping[str, Any], parameters: Mapping[str, Any], where: str
+    ) -> None:
+        self.name, self.conditions, self.parameters, self.where = (
+            name,
+            conditions,
+            parameters,
+            where,
+        )
+        self.functions: dict[str, Callable[[Any], Any]] = {
+            "Fn::Join": self._join,
+            "Condition": lambda argument: self.evaluate(self.conditions[argument]),
+            "Fn::Equals": self._equals,
+            "Fn::Not": lambda argument: not self.evaluate(argument[0]),
+            "Fn::And": lambda argument: all(self.evaluate(a) for a in argument),
+            "Fn::Or": lambda argument: any(self.evaluate(a) for a in argument),
+        }
+
+    def evaluate(self, node: Any) -> Any:
+        if not (isinstance(node, dict) and len(node) == 1):
+            return node
+        ((function, argument),) = node.items()
+        if function == "Ref" and argument in self.parameters:
+            return self.parameters[argument]
+        if function not in self.functions:
+            raise StackDeployError(
+                f"{self.where}: cannot evaluate {function} in condition {self.name}"
+            )
+        return self.functions[function](argument)
+
+    def _join(self, argument: Any) -> str:
+        separator, items = argument
+        items = self.evaluate(items)
+        return str(separator).join(str(i) for i in (items if isinstance(items, list) else [items]))
+
+    def _equals(self, argument: Any) -> bool:
+        left, right = (self.evaluate(a) for a in argument)
+        return str(left) == str(right)
 
 
 def parameter_values(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
