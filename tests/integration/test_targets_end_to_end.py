@@ -34,6 +34,9 @@ MEMBER_EU = "111111111111:eu-west-1"
 DENIED = "222222222222:eu-west-1"  # its member role was never deployed
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
+#: Its own stack name: moto keeps every stack of the process (other modules deploy theirs).
+STACK = "lfv-monitor-targets"
+
 
 def _job(name: str, *steps: tuple[int, str]) -> dict[str, Any]:
     return {"name": name, "timeline": [{"at": at, "status": s} for at, s in steps]}
@@ -161,7 +164,7 @@ def _emf(out: str) -> list[dict[str, Any]]:
 def run() -> Iterator[Run]:
     with (
         pytest.MonkeyPatch.context() as patch,
-        LocalStack(speed=0, scenario=SCENARIO) as stack,
+        LocalStack(speed=0, scenario=SCENARIO, stack_name=STACK) as stack,
     ):
         for name, value in stack.info.env().items():
             patch.setenv(name, value)

@@ -29,6 +29,8 @@ from lfv_monitor.handlers.poll import lambda_handler
 from lfv_monitor.lambda_context import LocalContext, scheduled_event
 from lfv_workbench.local.up import LOCAL_CREDENTIALS, LocalStack, drain
 
+#: Its own stack name: moto keeps every stack of the process (other modules deploy theirs).
+STACK = "lfv-monitor-upgrade"
 HOME = Target("123456789012", "us-east-1")
 KEY = JobKey("widgets", "cam-7")
 SCENARIO: dict[str, Any] = {
@@ -81,7 +83,7 @@ def old_table() -> Iterator[LocalStack]:
     """The single-account version's table: a baseline and one announced change of cam-7."""
     with (
         pytest.MonkeyPatch.context() as patch,
-        LocalStack(speed=0, scenario=SCENARIO) as stack,
+        LocalStack(speed=0, scenario=SCENARIO, stack_name=STACK) as stack,
     ):
         for name, value in stack.info.env().items():
             patch.setenv(name, value)
