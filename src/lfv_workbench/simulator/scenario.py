@@ -135,17 +135,34 @@ class Project(_Strict):
 
     @model_validator(mode="after")
     def _jobs(self) -> Project:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, job in enumerate(self.jobs):
             if job.name in seen:
-                raise ValueError(f"jobs[{i}].name: duplicate job name {job.name!r}")
-            seen.add(job.name)
+                _recreated(seen[job.name], self.jobs[seen[job.name]], i, job)
+            seen[job.name] = i
             if job.model_version not in self.model_versions:
                 raise ValueError(
                     f"jobs[{i}].model_version: {job.model_version!r} is not one of the "
                     f"project's model_versions {self.model_versions}"
                 )
         return self
+
+
+def _recreated(first_index: int, first: Job, index: int, job: Job) -> None:
+    """A job may be listed again under its name only as a re-creation: after the earlier
+    incarnation's ``deleted_at`` (in the list, the earlier one comes first)."""
+    created = job.timeline[0].at
+    if first.deleted_at is None or first.deleted_at > created:
+        raise ValueError(
+            f"jobs[{index}].name: duplicate job name {job.name!r}: a job may be re-created "
+            f"under its name only after jobs[{first_index}]'s deleted_at "
+            f"({first.deleted_at}), and this one is created at {created}"
+        )
+    if first.timeline[0].at >= created:
+        raise ValueError(
+            f"jobs[{index}].timeline[0].at: a re-created job must start after the earlier "
+            f"incarnation jobs[{first_index}] was created"
+        )
 
 
 class Scenario(_Strict):
