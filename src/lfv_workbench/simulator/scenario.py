@@ -11,12 +11,13 @@ import json
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     field_validator,
     model_validator,
@@ -53,10 +54,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _any_text(value: Any) -> str:
+    """Any ``str`` the service could send, lone surrogates included (which pydantic's own
+    ``str`` refuses): a status or a message is served as it is."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, got {type(value).__name__}")
+    return value
+
+
+def _status_text(value: Any) -> str:
+    if not _any_text(value):
+        raise ValueError("must not be empty")
+    return str(value)
+
+
+#: A status or message: any text, any code points.
+AnyText = Annotated[str, PlainValidator(_any_text)]
+StatusText = Annotated[str, PlainValidator(_status_text)]
+
+
 class Step(_Strict):
     at: float = Field(description="virtual seconds from start_time (negative: before the start)")
-    status: str = Field(min_length=1)
-    message: str | None = None
+    status: StatusText
+    message: AnyText | None = None
 
 
 class Defaults(_Strict):
