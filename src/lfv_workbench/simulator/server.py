@@ -30,6 +30,7 @@ from lfv_workbench.simulator.clock import ClockError, VirtualClock
 from lfv_workbench.simulator.engine import (
     Engine,
     ServiceError,
+    access_denied,
     injected_error,
     throttling_error,
     validation_error,
@@ -198,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
         operation, uri_params = found
         name = operation.name
         sim.engine.record_call(name)
-        decision = sim.faults.decide(name, sim.clock.now())
+        decision = sim.faults.decide(name, sim.clock.now(), uri_params.get("projectName"))
         if decision.unreachable:
             sim.engine.record_fault("unreachable")
             self.close_connection = True
@@ -209,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
             if decision.throttle_retry_after is not None:
                 sim.engine.record_fault("throttled")
                 raise throttling_error(decision.throttle_retry_after, name)
+            if decision.denied:
+                sim.engine.record_fault("denied")
+                raise access_denied(name, sim.engine.arn(uri_params["projectName"]))
             if decision.error_code is not None:
                 sim.engine.record_fault(decision.error_code)
                 raise injected_error(decision.error_code, name)

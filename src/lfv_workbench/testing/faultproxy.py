@@ -11,7 +11,10 @@ The proxy forwards every request to ``upstream`` (moto server) and, by seeded ru
 * ``reset``: resets the TCP connection before forwarding, or after the service acted;
 * ``partial``: fails chosen entries of EventBridge ``PutEvents`` (``FailedEntryCount``) or SNS
   ``PublishBatch`` (``Failed``): the chosen entries are taken out of the forwarded request and
-  answered as failed, the others really are delivered.
+  answered as failed, the others really are delivered;
+* ``deny``: answers the service's access-denied error (DynamoDB and EventBridge
+  ``AccessDeniedException``, SNS ``AuthorizationError``), which the SDK does not retry: an
+  outage past the retries (an IAM change, a deleted key), so ``max_consecutive`` does not apply.
 
 ``max_consecutive`` caps how many attempts in a row of one operation get a fault, so that a
 fault can be made to stay inside the SDK's retries.  ``arm_kill`` SIGKILLs a process when the
@@ -51,8 +54,8 @@ from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
 
-FaultKind = Literal["throttle", "error5xx", "delay", "reset", "partial"]
-FAULT_KINDS: tuple[str, ...] = ("throttle", "error5xx", "delay", "reset", "partial")
+FaultKind = Literal["throttle", "error5xx", "delay", "reset", "partial", "deny"]
+FAULT_KINDS: tuple[str, ...] = ("throttle", "error5xx", "delay", "reset", "partial", "deny")
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -152,6 +155,18 @@ def server_error_response(service: str, status: int) -> tuple[int, str, bytes]:
     return status, "text/xml", _sns_error(code, "Internal error", "Receiver")
 
 
+def denied_response(service: str) -> tuple[int, str, bytes]:
+    """(status, content type, body) of the service's access-denied error (never retried)."""
+    message = "User is not authorized to perform this action with an explicit deny"
+    if service == "dynamodb":
+        body = {"__type": "com.amazonaws.dynamodb.v20120810#AccessDeniedException"}
+        return 400, "application/x-amz-json-1.0", json.dumps({**body, "message": message}).encode()
+    if service == "events":
+        body = {"__type": "AccessDeniedException", "message": message}
+        return 400, "application/x-amz-json-1.1", json.dumps(body).encode()
+    return 403, "text/xml", _sns_error("AuthorizationError", message, "Sender")
+
+
 def _sns_error(code: str, message: str, kind: str) -> bytes:
     return (
         f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>{kind}</Type><Code>{code}</Code>'
@@ -195,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if rule is not None and kind == "error5xx":
             self._reply(*server_error_response(service, rule.status))
+            return
+        if rule is not None and kind == "deny":
+            self._reply(*denied_response(service))
             return
         if rule is not None and rule.phase == "before" and kind in ("delay", "reset"):
             if kind == "reset":
@@ -414,20 +432,10 @@ class FaultProxy:
     def choose(self, service: str, operation: str) -> FaultRule | None:
         key = f"{service}:{operation}"
         with self._lock:
-            chosen = None
             capped = (
                 self.max_consecutive is not None and self._consecutive[key] >= self.max_consecutive
             )
-            if not capped:
-                for rule in self.rules:
-                    if not rule.matches(service, operation):
-                        continue
-                    if rule.count is not None and rule.used >= rule.count:
-                        continue
-                    if self.rng.random() < rule.rate:
-                        rule.used += 1
-                        chosen = rule
-                        break
+            chosen = self._pick_rule(service, operation, capped=capped)
             if chosen is None:
                 self._consecutive[key] = 0
                 return None
@@ -440,6 +448,21 @@ class FaultProxy:
         if self.on_fault is not None:
             self.on_fault(label, service, operation)
         return chosen
+
+    def _pick_rule(self, service: str, operation: str, *, capped: bool) -> FaultRule | None:
+        """The first matching rule that fires (under the lock); when ``capped``, only a
+        ``deny`` (an outage the SDK does not retry)."""
+        for rule in self.rules:
+            if capped and rule.kind != "deny":
+                continue
+            if not rule.matches(service, operation):
+                continue
+            if rule.count is not None and rule.used >= rule.count:
+                continue
+            if self.rng.random() < rule.rate:
+                rule.used += 1
+                return rule
+        return None
 
     def kill_point(self, operation: str, phase: str) -> bool:
         with self._lock:
