@@ -98,30 +98,21 @@ class SoakResult:
     strict: bool = True
 
     def problems(self) -> list[str]:
-        out = []
-        if self.lost:
-            out.append(f"{len(self.lost)} changes lost: {self.lost[:5]}")
-        if self.extra:
-            out.append(f"{len(self.extra)} history items that were never a state: {self.extra[:5]}")
-        if self.undelivered:
-            out.append(f"{len(self.undelivered)} never delivered: {self.undelivered[:5]}")
-        if self.id_conflicts:
-            out.append(f"duplicates with different event ids: {self.id_conflicts[:5]}")
         allowed = {"crash", "lost_response"}
         bad = [d for d in self.duplicates if d["cause"] not in allowed]
-        if bad:
-            out.append(f"{len(bad)} duplicates not after an injected crash: {bad[:3]}")
-        if self.late:
-            out.append(f"delivered after more than 2 clean cycles: {self.late[:5]}")
-        if self.unhandled:
-            out.append(f"unhandled exceptions: {self.unhandled[:3]}")
-        if self.unhealthy_as_healthy:
-            out.append(f"unhealthy cycles reported as healthy: {self.unhealthy_as_healthy[:5]}")
-        if self.false_alarms:
-            out.append(f"clean cycles reported unhealthy: {self.false_alarms[:5]}")
-        if self.poison_unseen:
-            out.append(f"malformed items never set aside: {self.poison_unseen[:5]}")
-        return out
+        checks: list[tuple[list[Any], str, int]] = [
+            (self.lost, f"{len(self.lost)} changes lost", 5),
+            (self.extra, f"{len(self.extra)} history items that were never a state", 5),
+            (self.undelivered, f"{len(self.undelivered)} never delivered", 5),
+            (self.id_conflicts, "duplicates with different event ids", 5),
+            (bad, f"{len(bad)} duplicates not after an injected crash", 3),
+            (self.late, "delivered after more than 2 clean cycles", 5),
+            (self.unhandled, "unhandled exceptions", 3),
+            (self.unhealthy_as_healthy, "unhealthy cycles reported as healthy", 5),
+            (self.false_alarms, "clean cycles reported unhealthy", 5),
+            (self.poison_unseen, "malformed items never set aside", 5),
+        ]
+        return [f"{what}: {found[:shown]}" for found, what, shown in checks if found]
 
     @property
     def ok(self) -> bool:

@@ -204,34 +204,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         rule = proxy.choose(service, operation)
-        kind = rule.kind if rule else None
-        if rule is not None and kind == "throttle":
-            self._reply(*throttle_response(service, rule.error_code))
+        if rule is not None and self._answered_instead(rule, service, "before"):
             return
-        if rule is not None and kind == "error5xx":
-            self._reply(*server_error_response(service, rule.status))
-            return
-        if rule is not None and kind == "deny":
-            self._reply(*denied_response(service))
-            return
-        if rule is not None and rule.phase == "before" and kind in ("delay", "reset"):
-            if kind == "reset":
-                self._reset()
-                return
-            time.sleep(rule.delay_s)
-        if rule is not None and kind == "partial":
+        if rule is not None and rule.kind == "partial":
             status, ctype, payload = self._partial(service, operation, body, rule)
         else:
             status, ctype, payload = self._forward(body, service)
         if proxy.kill_point(operation, "response"):
             self._reset()
             return
-        if rule is not None and rule.phase == "after" and kind in ("delay", "reset"):
-            if kind == "reset":
-                self._reset()
-                return
-            time.sleep(rule.delay_s)
+        if rule is not None and self._answered_instead(rule, service, "after"):
+            return
         self._reply(status, ctype, payload)
+
+    def _answered_instead(self, rule: FaultRule, service: str, phase: str) -> bool:
+        """Apply ``rule`` at ``phase`` (before or after forwarding): True when the fault has
+        answered the client itself (an error or a reset), False to go on (after a delay)."""
+        errors = {
+            "throttle": lambda: throttle_response(service, rule.error_code),
+            "error5xx": lambda: server_error_response(service, rule.status),
+            "deny": lambda: denied_response(service),
+        }
+        if phase == "before" and rule.kind in errors:
+            self._reply(*errors[rule.kind]())
+            return True
+        if rule.phase != phase or rule.kind not in ("delay", "reset"):
+            return False
+        if rule.kind == "reset":
+            self._reset()
+            return True
+        time.sleep(rule.delay_s)
+        return False
 
     # -- upstream ------------------------------------------------------------------------
     def _forward(self, body: bytes, service: str = "") -> tuple[int, str, bytes]:
