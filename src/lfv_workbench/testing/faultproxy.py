@@ -49,8 +49,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal
+
+from lfv_workbench.serving import BackgroundServer
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +353,7 @@ class _Server(ThreadingHTTPServer):
         logger.debug("fault proxy: a connection from %s ended abruptly", client_address)
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """A seeded HTTP fault layer in front of ``upstream`` (moto server), on ``host:port``."""
 
     def __init__(
@@ -382,8 +383,6 @@ class FaultProxy:
         self._consecutive: Counter[str] = Counter()
         self._kill: _Kill | None = None
         self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- configuration -------------------------------------------------------------------
     def set_faults(self, rules: list[FaultRule]) -> None:
@@ -488,35 +487,10 @@ class FaultProxy:
             raise RuntimeError("the fault proxy is not started")
         return f"http://{self.host}:{self._httpd.server_address[1]}"
 
-    def start(self) -> FaultProxy:
-        if self._httpd is None:
-            httpd = _Server((self.host, self.port), _Handler)
-            httpd.proxy = self
-            self._httpd = httpd
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _build_server(self) -> _Server:
+        httpd = _Server((self.host, self.port), _Handler)
+        httpd.proxy = self
+        return httpd
 
 
 _BATCH_PREFIX = "PublishBatchRequestEntries.member."
