@@ -12,6 +12,14 @@ The rules: at each observation time a job shows the last step it reached, if it 
 (its project has appeared and neither it nor its project has been deleted). The monitor records
 each distinct (status, message) it sees; a job that disappears while its last seen status was
 not final is recorded once more as ``REMOVED`` (a finished job is final and stays as it was).
+
+A job is its project, its name and its creation time: a job deleted and created again under its
+name is another *incarnation*, a :class:`JobTruth` of its own (``created_at``) with its own
+history, so an old incarnation in progress ends ``REMOVED`` and the new one starts afresh
+(``DISCOVERED``). The observation times are the caller's: a time at which the monitor could not
+see a job (its project denied, the service unreachable, the store refusing writes) is left out
+for that job, so what showed only then is not expected, and what it showed then and later is
+expected later: late, never lost.
 """
 
 from __future__ import annotations
@@ -67,6 +75,8 @@ class JobTruth:
     steps: tuple[Step, ...]
     appears_at: float = -math.inf  # when its project appears
     gone_at: float | None = None  # when it or its project is deleted
+    #: This incarnation's creation (its CreationTimestamp, as a virtual offset); None: unknown.
+    created_at: float | None = None
 
     def exists(self, t: float) -> bool:
         return self.appears_at <= t and (self.gone_at is None or t < self.gone_at)
@@ -103,20 +113,18 @@ def observed_states(truth: JobTruth, times: Iterable[float]) -> list[Observed]:
 
 
 def jobs_from_state(
-    state: Mapping[str, Any], deletions: Mapping[tuple[str, str], float]
+    state: Mapping[str, Any], deletions: Mapping[tuple[str, str], float] | None = None
 ) -> list[JobTruth]:
-    """Every job of the simulator's ``GET /_simulator/state`` (its full history: read it after
-    the last step) with its project's appearance and deletion; ``deletions`` gives the jobs'
-    own deletion times (the scenario's ``deleted_at``), which the state does not."""
+    """Every job incarnation of the simulator's ``GET /_simulator/state`` (its full history:
+    read it after the last step) with its project's appearance and deletion, and its own
+    deletion (the state's ``deleted_at``; else ``deletions``, the scenario's, by name)."""
     projects = {project["name"]: project for project in state["projects"]}
+    deletions = deletions or {}
     truths = []
     for job in state["jobs"]:
         project = projects[job["project"]]
-        ends = [
-            end
-            for end in (deletions.get((job["project"], job["job"])), project.get("deleted_at"))
-            if end is not None
-        ]
+        own = job.get("deleted_at", deletions.get((job["project"], job["job"])))
+        ends = [end for end in (own, project.get("deleted_at")) if end is not None]
         truths.append(
             JobTruth(
                 project=job["project"],
@@ -124,6 +132,7 @@ def jobs_from_state(
                 steps=tuple(Step(s["at"], s["status"], s["message"]) for s in job["history"]),
                 appears_at=_or(project.get("appears_at"), -math.inf),
                 gone_at=min(ends, default=None),
+                created_at=job.get("created_at"),
             )
         )
     return truths

@@ -71,6 +71,30 @@ def test_server_errors_are_retried_by_the_sdk_within_max_consecutive(aws_endpoin
         assert proxy.injected["error5xx"] == 3
 
 
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("dynamodb", lambda c: c.list_tables(), "AccessDeniedException"),
+        ("events", lambda c: c.list_event_buses(), "AccessDeniedException"),
+        ("sns", lambda c: c.list_topics(), "AuthorizationError"),
+    ],
+)
+def test_a_deny_is_the_services_access_error_and_outlasts_the_retries(
+    aws_endpoint: str, service: str, call: Any, code: str
+) -> None:
+    # Given a proxy that caps transient faults at 3 in a row, denying one service
+    with FaultProxy(aws_endpoint, seed=1, max_consecutive=3) as proxy:
+        proxy.set_faults([FaultRule("deny", service)])
+        retrying = Config(retries={"mode": "standard", "max_attempts": 5})
+        # When a client calls it four times, retries on
+        for _ in range(4):
+            with pytest.raises(ClientError) as caught:
+                call(client(service, proxy, retrying))
+            # Then each call fails at once with the service's own access error (not retried)
+            assert caught.value.response["Error"]["Code"] == code
+        assert proxy.injected["deny"] == 4
+
+
 def test_reset_before_forwarding_is_a_connection_error(proxy: FaultProxy) -> None:
     proxy.set_faults([FaultRule("reset", "sns", phase="before")])
     with pytest.raises(ConnectionClosedError):

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from lfv_workbench.demo.lanes import lanes_from_template
 from lfv_workbench.simulator import SimulatorControl
 
 pytestmark = pytest.mark.slow
@@ -174,6 +175,13 @@ def test_demo_records_and_delivers_every_simulator_change_once() -> None:
     assert changes["events"] == changes["notifications"]
     assert summary["duplicates"] == {"events": 0, "notifications": 0}
     assert summary["differences"] == []
+    # and the email and chat lanes hold only what template.yaml's default filters pass: fewer
+    # than the topic carries (the match above holds each lane to exactly its share)
+    lanes = lanes_from_template(ROOT / "template.yaml")
+    assert summary["lanes"]["email"]["statuses"] == list(lanes.email)
+    assert summary["lanes"]["chat"]["statuses"] == list(lanes.chat)
+    assert 0 < summary["lanes"]["email"]["delivered"] < changes["notifications"]
+    assert 0 < summary["lanes"]["chat"]["delivered"] < changes["notifications"]
     # and the scenario's cases all happened: a throttled cycle, each kind of change
     assert summary["throttledCycles"] >= 1
     assert set(summary["changesByType"]) == {"STATUS", "STATUS_MESSAGE", "DISCOVERED", "REMOVED"}
@@ -199,6 +207,22 @@ def test_demo_without_a_terminal_prints_plain_lines_and_the_summary() -> None:
     assert any("rule  <- " in line for line in lines)
     assert any("email <- Subject: FAILED" in line for line in lines)
     assert any("slack <- " in line for line in lines)
+    # and each lane says what it filters, and shows exactly the changes its filter passes
+    lanes = lanes_from_template(ROOT / "template.yaml")
+    assert any(
+        "email: " in line and "NotifyStatuses" in line and ", ".join(lanes.email) in line
+        for line in lines
+    )
+    assert any(
+        "slack: " in line and "ChatStatuses" in line and ", ".join(lanes.chat) in line
+        for line in lines
+    )
+    announced = [line.rsplit("-> ", 1)[1] for line in lines if "rule  <- " in line]
+    emails = [line.split("Subject: ", 1)[1].split(":")[0] for line in lines if "email <- " in line]
+    chats = [line for line in lines if "slack <- " in line]
+    assert sorted(emails) == sorted(s for s in announced if s in lanes.email)
+    assert len(chats) == sum(1 for s in announced if s in lanes.chat)
+    assert len(emails) < len(announced)  # CREATED, RUNNING, REMOVED are not emailed
     assert any(line.startswith("Audit history of ") for line in lines)
     assert lines[-1].startswith("Summary: ") and "all match" in lines[-1]
 

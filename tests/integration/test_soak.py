@@ -15,7 +15,7 @@ SEED = 20261101
 
 
 @pytest.mark.slow
-def test_fifty_faulty_cycles_lose_nothing_and_duplicate_only_after_crashes(
+def test_fifty_faulty_cycles_lose_nothing_duplicate_only_after_crashes_and_never_hide_a_fault(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a scenario of many jobs, and every kind of fault mixed over 50 cycles
@@ -34,8 +34,17 @@ def test_fifty_faulty_cycles_lose_nothing_and_duplicate_only_after_crashes(
         "wire partial",
         "wire delay_",
         "lookoutvision",
+        "lookoutvision denied",  # a project denied
+        "lookoutvision unreachable",
+        "wire deny",  # the table refusing writes
+        "poison state",  # a corrupted stored item of each kind
+        "poison outbox",
+        "poison history",
+        "poison meta",
     ):
         assert kind in kinds, f"no {kind} fault was injected: {kinds}"
+    # and a job was re-created under its name (each incarnation accounted apart)
+    assert result.incarnations >= 4
     # and no change the monitor could observe was lost, none invented
     assert result.changes > 50
     assert result.lost == []
@@ -51,4 +60,13 @@ def test_fifty_faulty_cycles_lose_nothing_and_duplicate_only_after_crashes(
     assert {d["cause"] for d in result.duplicates} <= {"crash", "lost_response"}
     # and no cycle ended in an unhandled exception
     assert result.unhandled == []
+    # and no cycle that could not see (a denied project, Lookout for Vision unreachable, the
+    # table refusing writes) was reported healthy; no clean cycle was reported unhealthy
+    assert result.outages >= 3
+    assert result.unhealthy_as_healthy == []
+    assert result.false_alarms == []
+    assert {"denied", "unreachable", "store"} <= set(result.health)
+    # and every malformed item written into the table was set aside and counted
+    assert result.poisoned >= 4 and result.poison_unseen == []
+    assert result.poison_reported >= result.poisoned
     assert result.ok, result.problems()

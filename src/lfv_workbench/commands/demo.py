@@ -3,10 +3,11 @@
 It starts the local stack (``lfv_workbench.local.up.LocalStack``: moto + the simulator +
 template.yaml's resources) with the simulator's clock frozen, plays a scenario one virtual minute
 per poll cycle through the Lambda handler (``lfv_workbench.demo.engine.play``), and shows each
-change as the bus rule's queue, an email reader and a Slack channel receive it.  On a terminal
-the view is live (rich); otherwise (a pipe, CI) it prints plain lines; ``--json`` prints only the
-summary (the views: ``lfv_workbench.demo.views`` and ``.live``).  Exits 1 when the simulator,
-the audit trail and the deliveries disagree.
+change as the bus rule's queue receives it, and what an email reader and a Slack channel would
+receive: only the statuses template.yaml's filters pass (``NotifyStatuses``, ``ChatStatuses``).
+On a terminal the view is live (rich); otherwise (a pipe, CI) it prints plain lines; ``--json``
+prints only the summary (the views: ``lfv_workbench.demo.views`` and ``.live``).  Exits 1 when
+the simulator, the audit trail and the deliveries disagree.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ def register(subparsers: Any) -> None:
             "Start the embedded local stack (moto + the Lookout for Vision simulator + "
             "template.yaml's resources), play a scenario on the simulator's virtual clock and run "
             "the real poll cycle, through the Lambda handler, every virtual minute. Shows the "
-            "jobs, each event the bus rule delivers, each notification as email and Slack show "
-            "it, then one job's audit history and a summary: the changes the simulator made, the "
-            "ones recorded in DynamoDB and the ones delivered, which must match (exit 1 if not)."
+            "jobs, each event the bus rule delivers, each notification an email reader and a "
+            "Slack channel would receive (only the statuses template.yaml's NotifyStatuses and "
+            "ChatStatuses pass), then one job's audit history and a summary: the changes the "
+            "simulator made, the ones recorded in DynamoDB and the ones delivered, which must "
+            "match (exit 1 if not)."
         ),
     )
     which = parser.add_mutually_exclusive_group()
@@ -92,6 +95,7 @@ def _quiet_logs() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lfv_workbench.demo.engine import play
+    from lfv_workbench.demo.lanes import stack_lanes
     from lfv_workbench.local.stack import StackDeployError
     from lfv_workbench.local.up import LocalStack, LocalStackError
     from lfv_workbench.simulator import ScenarioError, demo_scenario_path, load_scenario_file
@@ -119,8 +123,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         with LocalStack(speed=0, scenario=scenario) as stack:
             view.started(stack.info, time.monotonic() - started)
+            lanes = stack_lanes(stack)
+            view.filters(lanes)
             try:
-                result = play(stack, scenario, on_cycle=view.cycle, pace=pace, scenario_name=path)
+                result = play(
+                    stack,
+                    scenario,
+                    on_cycle=view.cycle,
+                    pace=pace,
+                    scenario_name=path,
+                    lanes=lanes,
+                )
             finally:
                 view.stop()
     except (LocalStackError, StackDeployError) as exc:

@@ -8,7 +8,10 @@
 - **recorded**: the jobs' history items in DynamoDB (``DynamoDBSnapshotStore.history``),
   BASELINE excluded;
 - **delivered**: the events the bus rule put in its queue, and the notifications SNS put in the
-  subscribed queue, each expected exactly once.
+  subscribed queue, each expected exactly once;
+- **the lanes a person sees** (``demo/lanes.py``): of those notifications, the ones the email
+  subscription's filter (``NotifyStatuses``) and the chat rule (``ChatStatuses``) pass, each
+  expected exactly once for every simulator change with such a status.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from lfv_monitor.domain.models import Change, JobKey
+from lfv_workbench.demo.lanes import Lanes
 from lfv_workbench.oracle import REMOVED, jobs_from_state, observed_states
 from lfv_workbench.simulator import Scenario
 
@@ -81,6 +85,9 @@ class CycleOutcome:
     recorded: list[Change]
     events: list[dict[str, Any]]
     notifications: list[Notification]
+    #: The notifications the email lane and the chat lane deliver (``demo/lanes.py``).
+    emails: list[Notification] = field(default_factory=list)
+    chats: list[Notification] = field(default_factory=list)
 
     @property
     def throttled(self) -> bool:
@@ -112,25 +119,43 @@ class DemoResult:
     wall_seconds: float = 0.0
     scenario: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The lanes' filters (None: no lanes accounted) and what each lane delivered.
+    lanes: Lanes | None = None
+    emails: Counter[ChangeId] = field(default_factory=Counter)
+    chats: Counter[ChangeId] = field(default_factory=Counter)
+
+    def expected_in(self, statuses: tuple[str, ...]) -> Counter[ChangeId]:
+        """The simulator's changes whose status a lane filtering on ``statuses`` passes."""
+        return Counter({c: n for c, n in self.simulator.items() if c[2] in statuses})
+
+    def _accounts(self) -> list[tuple[str, Counter[ChangeId], Counter[ChangeId]]]:
+        """(name, expected, counted) for every account compared with the simulator's."""
+        accounts = [
+            ("recorded", self.simulator, self.recorded),
+            ("events", self.simulator, self.events),
+            ("notifications", self.simulator, self.notifications),
+        ]
+        if self.lanes is not None:
+            accounts += [
+                ("email lane", self.expected_in(self.lanes.email), self.emails),
+                ("chat lane", self.expected_in(self.lanes.chat), self.chats),
+            ]
+        return accounts
 
     @property
     def match(self) -> bool:
         return (
-            self.simulator == self.recorded == self.events == self.notifications
+            all(expected == counted for _, expected, counted in self._accounts())
             and not self.duplicate_events
             and not self.duplicate_notifications
         )
 
     def differences(self) -> list[str]:
         problems = []
-        for name, counted in (
-            ("recorded", self.recorded),
-            ("events", self.events),
-            ("notifications", self.notifications),
-        ):
-            for item in sorted((self.simulator - counted).elements(), key=str):
+        for name, expected, counted in self._accounts():
+            for item in sorted((expected - counted).elements(), key=str):
                 problems.append(f"{name}: missing {_describe(item)}")
-            for item in sorted((counted - self.simulator).elements(), key=str):
+            for item in sorted((counted - expected).elements(), key=str):
                 problems.append(f"{name}: unexpected {_describe(item)}")
         if self.duplicate_events:
             problems.append(f"events: {self.duplicate_events} delivered more than once")
@@ -155,6 +180,7 @@ class DemoResult:
                 "events": sum(self.events.values()),
                 "notifications": sum(self.notifications.values()),
             },
+            "lanes": self._lanes_summary(),
             "changesByType": dict(
                 Counter(
                     change.change_type.value
@@ -182,6 +208,14 @@ class DemoResult:
                 ],
             },
             "wallSeconds": round(self.wall_seconds, 2),
+        }
+
+    def _lanes_summary(self) -> dict[str, Any] | None:
+        if self.lanes is None:
+            return None
+        return {
+            "email": {"statuses": list(self.lanes.email), "delivered": sum(self.emails.values())},
+            "chat": {"statuses": list(self.lanes.chat), "delivered": sum(self.chats.values())},
         }
 
 

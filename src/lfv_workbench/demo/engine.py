@@ -27,6 +27,7 @@ from lfv_workbench.demo.accounting import (
     change_id,
     simulator_changes,
 )
+from lfv_workbench.demo.lanes import Lanes, stack_lanes
 from lfv_workbench.local.emulated import patched_environ
 from lfv_workbench.local.up import LocalStack, drain
 from lfv_workbench.simulator import Scenario
@@ -90,15 +91,18 @@ def play(
     on_cycle: Callable[[CycleOutcome], None] = lambda outcome: None,
     pace: float = 0.0,
     scenario_name: str | None = None,
+    lanes: Lanes | None = None,
 ) -> DemoResult:
     """Play ``scenario`` (already loaded in ``stack``'s simulator, clock frozen) and return the
     comparison.  ``on_cycle`` sees each cycle as it ends; ``pace`` wall seconds pass between
-    cycles so a person can follow."""
+    cycles so a person can follow; ``lanes``: the email and chat filters (default: those of
+    the template the stack deployed)."""
     started = time.monotonic()
+    lanes = lanes or stack_lanes(stack)
     stack.control.set_faults(demo_faults(scenario))
     offsets = cycle_offsets(scenario)
     with patched_environ(demo_environment(stack)):
-        player = _Player(stack, scenario.start_time)
+        player = _Player(stack, scenario.start_time, lanes)
         cycles: list[CycleOutcome] = []
         for number, offset in enumerate(offsets, start=1):
             cycles.append(player.cycle(number, len(offsets), offset))
@@ -109,6 +113,9 @@ def play(
         keys = [JobKey(j["project"], j["job"]) for j in state["jobs"]]
         histories = {key: player.store.history(key) for key in keys}
     result = _account(cycles, state, scenario, histories)
+    result.lanes = lanes
+    result.emails, _ = _delivered([n.detail for c in cycles for n in c.emails])
+    result.chats, _ = _delivered([n.detail for c in cycles for n in c.chats])
     result.wall_seconds = time.monotonic() - started
     result.scenario = scenario_name
     return result
@@ -131,13 +138,14 @@ def demo_environment(stack: LocalStack) -> dict[str, str]:
 class _Player:
     """One warm monitor on the virtual clock; ``cycle()`` runs the handler at an offset."""
 
-    def __init__(self, stack: LocalStack, start_time: datetime) -> None:
+    def __init__(self, stack: LocalStack, start_time: datetime, lanes: Lanes) -> None:
         import boto3
 
         from lfv_monitor.bootstrap import build_monitor
         from lfv_monitor.clients import register_service_model
 
         self.stack = stack
+        self.lanes = lanes
         self.start_time = start_time
         self.offset = 0.0
         session = register_service_model(boto3.Session())
@@ -164,6 +172,9 @@ class _Player:
             )
         report = self.monitor.last_report
         info = self.stack.info
+        notifications = [
+            Notification.from_envelope(e) for e in drain(self.sqs, info.notifications_queue_url)
+        ]
         return CycleOutcome(
             number=number,
             total=total,
@@ -172,9 +183,9 @@ class _Player:
             summary=summary,
             recorded=list(report.recorded) if report else [],
             events=drain(self.sqs, info.events_queue_url),
-            notifications=[
-                Notification.from_envelope(e) for e in drain(self.sqs, info.notifications_queue_url)
-            ],
+            notifications=notifications,
+            emails=[n for n in notifications if self.lanes.to_email(n)],
+            chats=[n for n in notifications if self.lanes.to_chat(n)],
         )
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from lfv_monitor.domain.models import Change, JobKey
     from lfv_workbench.demo.accounting import CycleOutcome, DemoResult
+    from lfv_workbench.demo.lanes import Lanes
     from lfv_workbench.local.up import LocalStackInfo
 
 
@@ -55,6 +56,8 @@ class LiveView(View):
         self.changes = 0
         self.status: Any = None
         self.title = ""
+        self.email_title = "Email (SNS email subscription)"
+        self.slack_title = "Slack (Amazon Q custom notification)"
 
     def starting(self, scenario: str, projects: int, jobs: int) -> None:
         self.title = f"lfv-monitor demo · {scenario} · {projects} projects, {jobs} jobs"
@@ -75,6 +78,10 @@ class LiveView(View):
         self.live = Live(self._render(), console=self.console, refresh_per_second=8, screen=False)
         self.live.start()
 
+    def filters(self, lanes: Lanes) -> None:
+        self.email_title = "Email · " + lanes.email_filter().removeprefix("email: ")
+        self.slack_title = "Slack · " + lanes.chat_filter().removeprefix("slack: ")
+
     def cycle(self, outcome: CycleOutcome) -> None:
         from rich.markup import escape
 
@@ -92,9 +99,11 @@ class LiveView(View):
                 f"[dim]{hhmmss(outcome)}[/] [{style}]{escape(printable(event_line(event)))}[/]"
             )
         self.events = self.events[-12:]
-        if outcome.notifications:
-            last = outcome.notifications[-1]
+        if outcome.emails:
+            last = outcome.emails[-1]
             self.email = (last.subject, last.email)
+        if outcome.chats:
+            last = outcome.chats[-1]
             self.slack = (last.chat_title, last.chat_description)
         if self.live is not None:
             self.live.update(self._render())
@@ -146,7 +155,7 @@ class LiveView(View):
                 Text(lines("\n".join(shown)), style="white"),
             )
         else:
-            email = Text("(no notification yet)", style="dim")
+            email = Text("(nothing delivered yet)", style="dim")
         if self.slack:
             title, description = self.slack
             slack: Any = Group(
@@ -154,7 +163,7 @@ class LiveView(View):
                 Text(Emoji.replace(lines(description.replace("```", "")))),
             )
         else:
-            slack = Text("(no notification yet)", style="dim")
+            slack = Text("(nothing delivered yet)", style="dim")
 
         last = self.last
         total = last.total if last else 1
@@ -198,8 +207,8 @@ class LiveView(View):
             Layout(
                 Panel(events, title="EventBridge rule → SQS (every change event, newest first)")
             ),
-            Layout(Panel(email, title="Email (SNS email subscription)")),
-            Layout(Panel(slack, title="Slack (Amazon Q custom notification)")),
+            Layout(Panel(email, title=escape(self.email_title))),
+            Layout(Panel(slack, title=escape(self.slack_title))),
         )
         return FixedHeight(layout, max(24, min(self.console.size.height - 2, 40)))
 

@@ -16,6 +16,7 @@ from lfv_monitor.commands.safe_output import printable
 if TYPE_CHECKING:
     from lfv_monitor.domain.models import Change
     from lfv_workbench.demo.accounting import CycleOutcome, DemoResult
+    from lfv_workbench.demo.lanes import Lanes
     from lfv_workbench.local.up import LocalStackInfo
 
 STATUS_STYLE = {
@@ -63,15 +64,28 @@ def summary_line(result: DemoResult) -> str:
     return (
         f"{c['simulator']} changes made by the simulator, {c['recorded']} recorded in DynamoDB, "
         f"{c['events']} events delivered by the bus rule, {c['notifications']} notifications "
-        f"delivered by SNS: {verdict}. {s['cycles']} cycles ({s['throttledCycles']} throttled), "
+        f"delivered by SNS{_lanes_text(s)}: {verdict}. {s['cycles']} cycles "
+        f"({s['throttledCycles']} throttled), "
         f"{s['virtualStart'][11:19]}-{s['virtualEnd'][11:19]} virtual, "
         f"{result.wall_seconds:.1f} s wall."
+    )
+
+
+def _lanes_text(summary: dict[str, Any]) -> str:
+    lanes = summary.get("lanes")
+    if not lanes:
+        return ""
+    email, chat = lanes["email"], lanes["chat"]
+    return (
+        f", of which {email['delivered']} by email ({'/'.join(email['statuses']) or 'none'}) "
+        f"and {chat['delivered']} to Slack ({'/'.join(chat['statuses']) or 'none'})"
     )
 
 
 class View:
     def starting(self, scenario: str, projects: int, jobs: int) -> None: ...
     def started(self, info: LocalStackInfo, seconds: float) -> None: ...
+    def filters(self, lanes: Lanes) -> None: ...
     def cycle(self, outcome: CycleOutcome) -> None: ...
     def stop(self) -> None: ...
     def finish(self, result: DemoResult) -> None: ...
@@ -102,6 +116,11 @@ class PlainView(View):
             f"simulator {info.simulator_url}, table {info.table_name}"
         )
 
+    def filters(self, lanes: Lanes) -> None:
+        self._print("what a person receives, filtered as the stack filters it:")
+        self._print(f"  {lanes.email_filter()}")
+        self._print(f"  {lanes.chat_filter()}")
+
     def cycle(self, outcome: CycleOutcome) -> None:
         stamp = f"[{outcome.number:>2}/{outcome.total} {hhmmss(outcome)}]"
         pad = " " * len(stamp)
@@ -126,8 +145,9 @@ class PlainView(View):
             )
         for event in outcome.events:
             self._print(f"{pad} rule  <- {event_line(event)}")
-        for notification in outcome.notifications:
+        for notification in outcome.emails:
             self._print(f"{pad} email <- Subject: {notification.subject}")
+        for notification in outcome.chats:
             self._print(f"{pad} slack <- {notification.chat_title}")
 
     def finish(self, result: DemoResult) -> None:

@@ -80,6 +80,15 @@ def injected_error(code: str, operation: str) -> ServiceError:
     )
 
 
+def access_denied(operation: str, arn: str) -> ServiceError:
+    """What an IAM or SCP deny on a project's resources answers (a fault, ``denied_projects``)."""
+    return ServiceError(
+        "AccessDeniedException",
+        f"User is not authorized to perform: lookoutvision:{operation} on resource: {arn} "
+        "with an explicit deny",
+    )
+
+
 @dataclass(slots=True)
 class JobState:
     project: str
@@ -109,7 +118,9 @@ class ProjectState:
     appears_at: float
     deleted_at: float | None
     model_versions: list[str]
-    jobs: dict[str, JobState] = field(default_factory=dict)
+    #: Every incarnation of each job name, in creation order: a job deleted and created again
+    #: under its name is a new incarnation (its own CreationTimestamp and history).
+    jobs: dict[str, list[JobState]] = field(default_factory=dict)
     job_names: list[str] = field(default_factory=list)
 
     def exists(self, now: float) -> bool:
@@ -118,7 +129,18 @@ class ProjectState:
     def add_job(self, job: JobState) -> None:
         if job.name not in self.jobs:
             bisect.insort(self.job_names, job.name)
-        self.jobs[job.name] = job
+        incarnations = self.jobs.setdefault(job.name, [])
+        incarnations.append(job)
+        incarnations.sort(key=lambda j: j.ats[0])
+
+    def job(self, name: str, now: float) -> JobState | None:
+        """The incarnation of ``name`` that answers at ``now``: the latest one created by then
+        (which may be deleted), else the first (not created yet); None for an unknown name."""
+        incarnations = self.jobs.get(name)
+        if not incarnations:
+            return None
+        created = [job for job in incarnations if job.ats[0] <= now]
+        return created[-1] if created else incarnations[0]
 
 
 def _token(kind: str, scope: str, after: str) -> str:
@@ -218,7 +240,7 @@ class Engine:
         return project
 
     def _job(self, project: ProjectState, name: str, now: float) -> JobState:
-        job = project.jobs.get(name)
+        job = project.job(name, now)
         if job is None or not job.exists(now):
             raise ServiceError(
                 "ResourceNotFoundException",
@@ -350,7 +372,7 @@ class Engine:
         self._started += 1
         name = params.get("JobName") or f"{project.name[:40]}-{version}-{self._started}"
         name = "".join(c if c.isalnum() or c == "-" else "-" for c in name)[:64]
-        existing = project.jobs.get(name)
+        existing = project.job(name, now)
         if existing is not None and (existing.deleted_at is None or now < existing.deleted_at):
             raise ServiceError(
                 "ConflictException",
@@ -386,8 +408,8 @@ class Engine:
         project = self._project(params["ProjectName"], now)
 
         def visible(name: str) -> dict[str, Any] | None:
-            job = project.jobs[name]
-            return self._job_metadata(job, now) if job.exists(now) else None
+            job = project.job(name, now)
+            return self._job_metadata(job, now) if job is not None and job.exists(now) else None
 
         items, token = self._paginate(project.job_names, params, "jobs", project.name, visible)
         out: dict[str, Any] = {"ModelPackagingJobs": items}
@@ -433,6 +455,34 @@ class Engine:
         with self._lock:
             self.faults_injected[kind] += 1
 
+    def _job_state(self, project: ProjectState, job: JobState, now: float) -> dict[str, Any]:
+        """One incarnation of a job in ``GET /_simulator/state``: its history up to ``now``."""
+        history = [
+            {
+                "at": at,
+                "time": self.clock.iso(at),
+                "status": status,
+                "message": message if message is not None else DEFAULT_MESSAGES.get(status),
+            }
+            for at, status, message in job.steps[: job.reached(now)]
+        ]
+        last = history[-1] if history else {"status": None, "message": None}
+        deleted = (job.deleted_at is not None and now >= job.deleted_at) or not (
+            project.deleted_at is None or now < project.deleted_at
+        )
+        return {
+            "project": project.name,
+            "job": job.name,
+            "created_at": job.ats[0],
+            "created": self.clock.iso(job.ats[0]),
+            "deleted_at": job.deleted_at,
+            "status": last["status"],
+            "message": last["message"],
+            "exists": job.exists(now) and project.exists(now),
+            "deleted": deleted,
+            "history": history,
+        }
+
     def state(self) -> dict[str, Any]:
         with self._lock:
             now = self.clock.now()
@@ -451,35 +501,11 @@ class Engine:
                         "jobs": len(project.job_names),
                     }
                 )
-                for job_name in project.job_names:
-                    job = project.jobs[job_name]
-                    reached = job.reached(now)
-                    history = [
-                        {
-                            "at": at,
-                            "time": self.clock.iso(at),
-                            "status": status,
-                            "message": message
-                            if message is not None
-                            else DEFAULT_MESSAGES.get(status),
-                        }
-                        for at, status, message in job.steps[:reached]
-                    ]
-                    last = history[-1] if history else {"status": None, "message": None}
-                    deleted = (job.deleted_at is not None and now >= job.deleted_at) or not (
-                        project.deleted_at is None or now < project.deleted_at
-                    )
-                    jobs.append(
-                        {
-                            "project": name,
-                            "job": job_name,
-                            "status": last["status"],
-                            "message": last["message"],
-                            "exists": job.exists(now) and project.exists(now),
-                            "deleted": deleted,
-                            "history": history,
-                        }
-                    )
+                jobs += [
+                    self._job_state(project, job, now)
+                    for job_name in project.job_names
+                    for job in project.jobs[job_name]
+                ]
             return {
                 "now": now,
                 "time": self.clock.iso(now),

@@ -4,7 +4,8 @@ The configuration (``POST /_simulator/faults`` or a scenario's ``faults``) maps 
 name, or ``"*"`` for every operation, to :class:`OperationFaults`; the fields set for an
 operation override those set for ``"*"``, which override the defaults (the service's quota of
 5 requests per second per operation, nothing else).  ``"unreachable": true`` at the top level
-makes the simulator close every AWS connection without answering.
+makes the simulator close every AWS connection without answering; ``denied_projects`` answers
+``AccessDeniedException`` for the requests on the named projects.
 
 Rate quotas are token buckets on the wall clock (the quota is a server capacity; clients pace
 themselves by the wall clock too).  Throttle windows are in virtual seconds.  Random faults draw
@@ -21,10 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lfv_monitor.clients import OPERATIONS
-from lfv_workbench.simulator.model import service_model
+from lfv_workbench.simulator.model import service_model, shape, validate
 
 DEFAULT_RATE_PER_SECOND = 5.0
 BODY_FAULT_KINDS = ("html", "empty", "not_json", "error_200", "missing_fields", "wrong_types")
@@ -58,6 +66,9 @@ class OperationFaults(_Strict):
     error_code: str = "InternalServerException"
     throttle_windows: list[ThrottleWindow] = Field(default_factory=list)
     body_fault: BodyFault | None = None
+    #: Projects whose requests (of this operation) are answered AccessDeniedException, as an
+    #: IAM or SCP deny on those projects' resources would.
+    denied_projects: list[str] = Field(default_factory=list, max_length=1000)
 
     @model_validator(mode="after")
     def _known_error(self) -> OperationFaults:
@@ -68,6 +79,15 @@ class OperationFaults(_Strict):
                 f"{', '.join(sorted(known))}"
             )
         return self
+
+    @field_validator("denied_projects")
+    @classmethod
+    def _project_names(cls, names: list[str]) -> list[str]:
+        for i, name in enumerate(names):
+            errors = validate(shape("ProjectName"), name, f"denied_projects[{i}]")
+            if errors:
+                raise ValueError("; ".join(errors))
+        return names
 
 
 class FaultsError(ValueError):
@@ -144,6 +164,7 @@ class Decision:
     throttle_retry_after: int | None = None
     error_code: str | None = None
     body_fault: str | None = None
+    denied: bool = False
 
 
 class FaultInjector:
@@ -175,12 +196,16 @@ class FaultInjector:
             if seed is not None:
                 self._rng = random.Random(seed)
 
-    def decide(self, operation: str, now: float) -> Decision:
+    def decide(self, operation: str, now: float, project: str | None = None) -> Decision:
+        """The fault for one request of ``operation`` at virtual time ``now`` on ``project``
+        (the request's ProjectName, None for ListProjects)."""
         with self._lock:
             if self._config.unreachable:
                 return Decision(unreachable=True)
             faults = self._config.for_operation(operation)
             latency = faults.latency_ms / 1000.0
+            if project is not None and project in faults.denied_projects:
+                return Decision(latency_s=latency, denied=True)
             for window in faults.throttle_windows:
                 if window.start <= now < window.end:
                     wait = max(1, math.ceil(window.end - now))

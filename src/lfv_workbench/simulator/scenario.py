@@ -15,12 +15,13 @@ import json
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     field_validator,
     model_validator,
@@ -59,10 +60,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _any_text(value: Any) -> str:
+    """Any ``str`` the service could send, lone surrogates included (which pydantic's own
+    ``str`` refuses): a status or a message is served as it is."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, got {type(value).__name__}")
+    return value
+
+
+def _status_text(value: Any) -> str:
+    if not _any_text(value):
+        raise ValueError("must not be empty")
+    return str(value)
+
+
+#: A status or message: any text, any code points.
+AnyText = Annotated[str, PlainValidator(_any_text)]
+StatusText = Annotated[str, PlainValidator(_status_text)]
+
+
 class Step(_Strict):
     at: float = Field(description="virtual seconds from start_time (negative: before the start)")
-    status: str = Field(min_length=1)
-    message: str | None = None
+    status: StatusText
+    message: AnyText | None = None
 
 
 class Defaults(_Strict):
@@ -141,11 +161,11 @@ class Project(_Strict):
 
     @model_validator(mode="after")
     def _jobs(self) -> Project:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for i, job in enumerate(self.jobs):
             if job.name in seen:
-                raise ValueError(f"jobs[{i}].name: duplicate job name {job.name!r}")
-            seen.add(job.name)
+                _recreated(seen[job.name], self.jobs[seen[job.name]], i, job)
+            seen[job.name] = i
             if job.model_version not in self.model_versions:
                 raise ValueError(
                     f"jobs[{i}].model_version: {job.model_version!r} is not one of the "
@@ -191,6 +211,23 @@ class AccountScenario(_Strict):
     def _unique_projects(self) -> AccountScenario:
         _check_unique_projects(self.projects)
         return self
+
+
+def _recreated(first_index: int, first: Job, index: int, job: Job) -> None:
+    """A job may be listed again under its name only as a re-creation: after the earlier
+    incarnation's ``deleted_at`` (in the list, the earlier one comes first)."""
+    created = job.timeline[0].at
+    if first.deleted_at is None or first.deleted_at > created:
+        raise ValueError(
+            f"jobs[{index}].name: duplicate job name {job.name!r}: a job may be re-created "
+            f"under its name only after jobs[{first_index}]'s deleted_at "
+            f"({first.deleted_at}), and this one is created at {created}"
+        )
+    if first.timeline[0].at >= created:
+        raise ValueError(
+            f"jobs[{index}].timeline[0].at: a re-created job must start after the earlier "
+            f"incarnation jobs[{first_index}] was created"
+        )
 
 
 class Scenario(_Strict):

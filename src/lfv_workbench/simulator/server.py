@@ -26,13 +26,14 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from lfv_workbench.serving import BackgroundServer
 from lfv_workbench.simulator.clock import ClockError, VirtualClock
 from lfv_workbench.simulator.engine import (
     Engine,
     ServiceError,
+    access_denied,
     injected_error,
     throttling_error,
     validation_error,
@@ -209,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
         name = operation.name
         world = sim.world_for(dict(self.headers.items()), url.query)
         world.engine.record_call(name)
-        decision = world.faults.decide(name, sim.clock.now())
+        decision = world.faults.decide(name, sim.clock.now(), uri_params.get("projectName"))
         if decision.unreachable:
             world.engine.record_fault("unreachable")
             self.close_connection = True
@@ -220,6 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
             if decision.throttle_retry_after is not None:
                 world.engine.record_fault("throttled")
                 raise throttling_error(decision.throttle_retry_after, name)
+            if decision.denied:
+                sim.engine.record_fault("denied")
+                raise access_denied(name, sim.engine.arn(uri_params["projectName"]))
             if decision.error_code is not None:
                 world.engine.record_fault(decision.error_code)
                 raise injected_error(decision.error_code, name)
@@ -364,7 +368,7 @@ class _Server(ThreadingHTTPServer):
     simulator: SimulatorServer
 
 
-class SimulatorServer:
+class SimulatorServer(BackgroundServer):
     """Lookout for Vision on ``http://host:port``, with a virtual clock and a control API.
 
     ``scenario``: a :class:`Scenario`, a dict, or a path to a scenario file (``None``: empty).
@@ -386,8 +390,6 @@ class SimulatorServer:
         self.clock = VirtualClock(speed=speed)
         self.resolve_account = resolve_account
         self.worlds = Worlds(Scenario(), self.clock)
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         if scenario is not None:
             self.load(_as_scenario(scenario))
@@ -502,37 +504,10 @@ class SimulatorServer:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self._httpd.server_address[1]}"
 
-    def start(self) -> SimulatorServer:
-        if self._httpd is not None:
-            return self
+    def _build_server(self) -> _Server:
         httpd = _Server((self.host, self.port), _Handler)
         httpd.simulator = self
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> SimulatorServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return httpd
 
 
 def _as_scenario(value: Scenario | dict[str, Any] | str | Path) -> Scenario:

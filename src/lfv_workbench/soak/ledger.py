@@ -6,7 +6,16 @@
 * the store: every job's history items;
 * the deliveries captured on SQS from an EventBridge rule on the bus and an SNS subscription:
   every announced change delivered on each channel, once (a copy only after an injected crash or
-  a lost response), under one event id, within two clean cycles.
+  a lost response), under one event id, within two clean cycles;
+* the health verdicts: every invocation's report against what the soak injected. A cycle in
+  which a project was denied, Lookout for Vision was unreachable or the table refused writes is
+  never ``healthy``; a clean cycle is; a malformed item written before a cycle is set aside and
+  counted (``poisonItems``) by it.
+
+A job re-created under its name is one account per incarnation (its history items carry the
+incarnation's creation time); a cycle that could not see a project (denied, unreachable, writes
+refused) is not an observation time for that project's jobs: their changes arrive late, and
+must arrive.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lfv_workbench.oracle import REMOVED, JobTruth, jobs_from_state, observed_states
@@ -36,6 +45,17 @@ class CycleRecord:
     kill_point: str | None = None
     lost_response: bool = False  # a publish's response was lost after the service acted
     unhandled: list[str] = field(default_factory=list)
+    #: Each invocation's report (``CycleReport.as_dict``); none for a killed one.
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    #: What fired that the monitor cannot get past (its verdict must not be healthy).
+    outage: str | None = None
+    #: Projects the monitor could not see or record this cycle ("*": every project).
+    unseen: set[str] = field(default_factory=set)
+    #: The malformed item written into the table before the cycle.
+    poison: str | None = None
+
+    def observes(self, project: str) -> bool:
+        return not self.unseen & {"*", project}
 
     @property
     def clean(self) -> bool:
@@ -62,29 +82,37 @@ class SoakResult:
     late: list[str]
     unhandled: list[str]
     wall_seconds: float
+    health: Counter[str] = field(default_factory=Counter)  # verdicts reported
+    outages: int = 0  # cycles with a denied project, an unreachable service or refused writes
+    #: Cycles with an outage whose report said healthy: the quiet failure.
+    unhealthy_as_healthy: list[str] = field(default_factory=list)
+    #: Clean cycles whose report said not healthy: a false alarm.
+    false_alarms: list[str] = field(default_factory=list)
+    poisoned: int = 0  # malformed items written
+    poison_reported: int = 0  # items set aside, as the reports counted them
+    #: Malformed items written before a cycle whose report counted none.
+    poison_unseen: list[str] = field(default_factory=list)
+    incarnations: int = 0  # re-created jobs' incarnations accounted apart
     #: Kept for the command line's ``--strict``; overlap duplicates always fail now that the
     #: outbox is leased (docs/reliability.md, "Overlapping invocations").
     strict: bool = True
 
     def problems(self) -> list[str]:
-        out = []
-        if self.lost:
-            out.append(f"{len(self.lost)} changes lost: {self.lost[:5]}")
-        if self.extra:
-            out.append(f"{len(self.extra)} history items that were never a state: {self.extra[:5]}")
-        if self.undelivered:
-            out.append(f"{len(self.undelivered)} never delivered: {self.undelivered[:5]}")
-        if self.id_conflicts:
-            out.append(f"duplicates with different event ids: {self.id_conflicts[:5]}")
         allowed = {"crash", "lost_response"}
         bad = [d for d in self.duplicates if d["cause"] not in allowed]
-        if bad:
-            out.append(f"{len(bad)} duplicates not after an injected crash: {bad[:3]}")
-        if self.late:
-            out.append(f"delivered after more than 2 clean cycles: {self.late[:5]}")
-        if self.unhandled:
-            out.append(f"unhandled exceptions: {self.unhandled[:3]}")
-        return out
+        checks: list[tuple[list[Any], str, int]] = [
+            (self.lost, f"{len(self.lost)} changes lost", 5),
+            (self.extra, f"{len(self.extra)} history items that were never a state", 5),
+            (self.undelivered, f"{len(self.undelivered)} never delivered", 5),
+            (self.id_conflicts, "duplicates with different event ids", 5),
+            (bad, f"{len(bad)} duplicates not after an injected crash", 3),
+            (self.late, "delivered after more than 2 clean cycles", 5),
+            (self.unhandled, "unhandled exceptions", 3),
+            (self.unhealthy_as_healthy, "unhealthy cycles reported as healthy", 5),
+            (self.false_alarms, "clean cycles reported unhealthy", 5),
+            (self.poison_unseen, "malformed items never set aside", 5),
+        ]
+        return [f"{what}: {found[:shown]}" for found, what, shown in checks if found]
 
     @property
     def ok(self) -> bool:
@@ -107,6 +135,14 @@ class SoakResult:
             f"same change under different ids: {len(self.id_conflicts)}",
             f"longest delivery lag: {self.max_lag} cycles ({self.max_clean_lag} clean cycles)",
             f"unhandled exceptions: {len(self.unhandled)}",
+            "health verdicts: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.health.items())) or "none"),
+            f"unhealthy cycles reported as healthy: {len(self.unhealthy_as_healthy)} "
+            f"(of {self.outages} with a denied project, an unreachable service or refused "
+            f"writes); clean cycles reported unhealthy: {len(self.false_alarms)}",
+            f"malformed items written: {self.poisoned}; set aside (poisonItems): "
+            f"{self.poison_reported}; never set aside: {len(self.poison_unseen)}",
+            f"re-created jobs: {self.incarnations} incarnations accounted apart",
         ]
         lines += [
             "RESULT: " + ("OK" if self.ok else "FAILED: " + "; ".join(self.problems())),
@@ -138,17 +174,24 @@ class _StoreAccount:
     extra: list[str] = field(default_factory=list)
     #: event id -> (job, the cycle that recorded it)
     announced: dict[str, tuple[str, int]] = field(default_factory=dict)
+    incarnations: int = 0
 
 
 def _store_account(
-    truths: list[JobTruth], times: list[float], store: Any, records: list[CycleRecord]
+    truths: list[JobTruth], store: Any, records: list[CycleRecord], start: datetime
 ) -> _StoreAccount:
+    """Each job incarnation's history against what it showed when the monitor could see it;
+    ``start`` is the simulator's virtual offset 0 (incarnations are told apart by creation)."""
     from lfv_monitor.domain.models import JobKey
 
     account = _StoreAccount()
+    names = Counter((t.project, t.job) for t in truths)
     for truth in truths:
+        times = [r.at for r in records if r.observes(truth.project)]
         expected = expected_history(truth, times)
         history = store.history(JobKey(truth.project, truth.job))
+        if names[(truth.project, truth.job)] > 1:  # re-created: this incarnation's items only
+            history = [c for c in history if _same_incarnation(c, truth, start)]
         got = [(c.status, None if c.status == REMOVED else c.status_message) for c in history]
         name = f"{truth.project}/{truth.job}"
         account.changes += len(expected)
@@ -158,7 +201,15 @@ def _store_account(
         for change in history:
             if change.announce:
                 account.announced[change.event_id] = (name, _cycle_of(change.observed_at, records))
+    account.incarnations = sum(n for n in names.values() if n > 1)
     return account
+
+
+def _same_incarnation(change: Any, truth: JobTruth, start: datetime) -> bool:
+    """Was ``change`` recorded for ``truth``'s incarnation (its CreationTimestamp)?"""
+    if change.created is None or truth.created_at is None:
+        return False
+    return bool(abs((change.created - start).total_seconds() - truth.created_at) < 0.01)
 
 
 def _lost(name: str, item: State, history: list[Any]) -> str:
@@ -194,7 +245,14 @@ def _channel_account(
         event_id = detail.get("eventId")
         key = tuple(
             detail.get(name)
-            for name in ("projectName", "jobName", "status", "statusMessage", "previousStatus")
+            for name in (
+                "projectName",
+                "jobName",
+                "creationTimestamp",  # a re-created job: another incarnation
+                "status",
+                "statusMessage",
+                "previousStatus",
+            )
         )
         by_change.setdefault(key, set()).add(str(event_id))
         if event_id in first:
@@ -252,17 +310,19 @@ def ledger(
     *,
     seed: int,
     state: dict[str, Any],
-    deletions: Mapping[tuple[str, str], float],
     records: list[CycleRecord],
     deliveries: Mapping[str, list[tuple[int, dict[str, Any]]]],
     faults: Counter[str],
     store: Any,
     wall_start: float,
+    deletions: Mapping[tuple[str, str], float] | None = None,
 ) -> SoakResult:
-    """Balance the accounts: ``state`` is the simulator's at the end, ``deletions`` the
-    scenario's, ``deliveries`` what each channel's queue received in which cycle."""
-    times = sorted({r.at for r in records})
-    stored = _store_account(jobs_from_state(state, deletions), times, store, records)
+    """Balance the accounts: ``state`` is the simulator's at the end (every job incarnation,
+    with its deletion; ``deletions`` only for a state without them), ``deliveries`` what each
+    channel's queue received in which cycle."""
+    now = datetime.fromisoformat(state["time"].replace("Z", "+00:00"))
+    start = now - timedelta(seconds=state["now"])
+    stored = _store_account(jobs_from_state(state, deletions), store, records, start)
     channels = {
         channel: _channel_account(channel, deliveries[channel], stored.announced, records)
         for channel in CHANNELS
@@ -286,7 +346,40 @@ def ledger(
         late=[x for a in channels.values() for x in a.late],
         unhandled=[u for r in records for u in r.unhandled],
         wall_seconds=time.monotonic() - wall_start,
+        incarnations=stored.incarnations,
+        **health_account(records),
     )
+
+
+def health_account(records: list[CycleRecord]) -> dict[str, Any]:
+    """Every report's verdict against what the soak injected (``SoakResult``'s health fields):
+    an outage is never reported healthy, a clean cycle always is, poison is always counted."""
+    verdicts: Counter[str] = Counter()
+    quiet, alarms, unseen = [], [], []
+    for record in records:
+        healths = [str(report.get("health")) for report in record.reports]
+        verdicts.update(healths)
+        cycle = f"cycle {record.index} ({record.kind})"
+        if record.outage and "healthy" in healths:
+            quiet.append(f"{cycle}: {record.outage}")
+        if record.clean and any(h != "healthy" for h in healths):
+            reasons = [r.get("health") for r in record.reports]
+            alarms.append(f"{cycle}: {reasons} {record.reports[0].get('errors')}")
+        if record.poison and not sum(_poison(r) for r in record.reports):
+            unseen.append(f"{cycle}: {record.poison}")
+    return {
+        "health": verdicts,
+        "outages": sum(1 for r in records if r.outage),
+        "unhealthy_as_healthy": quiet,
+        "false_alarms": alarms,
+        "poisoned": sum(1 for r in records if r.poison),
+        "poison_reported": sum(_poison(report) for r in records for report in r.reports),
+        "poison_unseen": unseen,
+    }
+
+
+def _poison(report: Mapping[str, Any]) -> int:
+    return int(report.get("poisonItems") or 0)
 
 
 def _cycle_of(observed: datetime, records: list[CycleRecord]) -> int:

@@ -3,9 +3,13 @@
 Cycle kinds (``KINDS``, drawn with ``WEIGHTS``): ``clean``; ``wire`` (faults at the proxy in
 front of moto); ``lfv`` (Lookout for Vision faults from the simulator, plus wire faults);
 ``crash`` (a cycle in a subprocess SIGKILLed at a chosen request or response); ``overlap`` (two
-invocations at once). The first cycle and a tail are clean; at most ``MAX_DEGRADED_RUN`` cycles
-in a row may lose observations. Each of ``COVERAGE`` is injected once first, so that even a
-short run covers every kind of fault.
+invocations at once); ``denied`` (one project's requests answered AccessDeniedException, for a
+cycle or two in a row); ``unreachable`` (Lookout for Vision closes every connection);
+``store`` (the table refuses every write: an access error the SDK does not retry). The first
+cycle and a tail are clean; at most ``MAX_DEGRADED_RUN`` cycles in a row may lose observations.
+Each of ``COVERAGE`` is injected once first, and each of ``FORCED_KINDS`` placed once early, so
+that even a short run covers every kind of fault. Before some cycles a malformed item is
+written into the table (``POISON_KINDS``, each once first).
 """
 
 from __future__ import annotations
@@ -28,8 +32,20 @@ MAX_DEGRADED_RUN = 2
 MAX_CONSECUTIVE_FAULTS = 3
 #: The monitor's clients time out reads after 15 s (clients.DEFAULT_CONFIG).
 PAST_TIMEOUT_S = 16.0
-KINDS = ("clean", "wire", "lfv", "crash", "overlap")
-WEIGHTS = (35, 25, 15, 15, 10)
+KINDS = ("clean", "wire", "lfv", "crash", "overlap", "denied", "unreachable", "store")
+WEIGHTS = (32, 22, 12, 13, 9, 6, 3, 3)
+#: Kinds that may lose observations (at most ``MAX_DEGRADED_RUN`` in a row).
+DEGRADED = frozenset({"lfv", "crash", "denied", "unreachable", "store"})
+#: Kinds a run places once early if the draw did not (``plan_kinds``).
+FORCED_KINDS = ("denied", "unreachable", "store")
+#: Kinds run in this process, whose report the ledger reads for its health verdict.
+IN_PROCESS = frozenset({"clean", "wire", "lfv", "denied", "unreachable", "store"})
+#: Malformed stored items (issue 12, point 3): a job's state with a text version (rebuilt from
+#: its history), an outbox entry with a text lease, a history item with an unknown change type
+#: (read through its outbox entries), the baseline marker of the wrong type.
+POISON_KINDS = ("state", "outbox", "history", "meta")
+#: Cycles before which a malformed item is written (after each kind once).
+POISON_RATE = 0.08
 DDB_OPS = (
     "Query",
     "GetItem",
@@ -68,11 +84,43 @@ def plan_kinds(rng: random.Random, config: SoakConfig) -> list[str]:
     degraded_run = 0
     for _ in range(1, config.cycles):
         kind = rng.choices(KINDS, WEIGHTS)[0]
-        if kind in ("lfv", "crash") and degraded_run >= MAX_DEGRADED_RUN:
+        if kind in DEGRADED and degraded_run >= MAX_DEGRADED_RUN:
             kind = "wire"
-        degraded_run = degraded_run + 1 if kind in ("lfv", "crash") else 0
+        degraded_run = degraded_run + 1 if kind in DEGRADED else 0
         kinds.append(kind)
+    _force(kinds, FORCED_KINDS)
     return kinds + ["clean"] * config.clean_tail
+
+
+def _force(kinds: list[str], required: tuple[str, ...]) -> None:
+    """Place each ``required`` kind the draw missed, early: on an ``lfv`` or ``crash`` cycle
+    (one degraded kind for another), else on a cycle whose neighbours lose no observations
+    (so no run of degraded cycles grows)."""
+    for kind in required:
+        if kind in kinds:
+            continue
+        inner = range(2, len(kinds) - 1)
+        swaps = [i for i in inner if kinds[i] in ("lfv", "crash")]
+        spots = [
+            i
+            for i in inner
+            if kinds[i] in ("wire", "overlap", "clean")
+            and not {kinds[i - 1], kinds[i + 1]} & DEGRADED
+        ]
+        where = (swaps or spots)[:1]
+        for i in where:
+            kinds[i] = kind
+
+
+def denial(rng: random.Random, projects: list[str], previous: str | None) -> dict[str, Any]:
+    """A ``denied`` cycle's Lookout for Vision faults: one project denied (the one denied in
+    the cycle before, if any: a denial lasting two cycles), for every operation or only its
+    listing or its describes."""
+    project = previous or rng.choice(projects)
+    scope = rng.choice(["*", "*", "ListModelPackagingJobs", "DescribeModelPackagingJob"])
+    faults = lfv_faults(None)
+    faults.setdefault(scope, {})["denied_projects"] = [project]
+    return faults
 
 
 #: Faulty cycles inject each of these once first (kept until it fires), so that even a short
@@ -171,10 +219,11 @@ def lfv_faults(rng: random.Random | None) -> dict[str, Any]:
 class FaultPlanner:
     """Draws each cycle's faults from the soak's RNG, in the order the soak always has (the
     seed decides everything): Lookout for Vision faults, wire faults (a coverage rule first,
-    kept until it fires), the kill point of a crash."""
+    kept until it fires), the kill point of a crash, the poison written before a cycle."""
 
-    def __init__(self, rng: random.Random, config: SoakConfig) -> None:
+    def __init__(self, rng: random.Random, config: SoakConfig, projects: list[str]) -> None:
         self.rng = rng
+        self.projects = projects
         self.timeouts_left = (
             config.timeout_faults
             if config.timeout_faults is not None
@@ -182,13 +231,35 @@ class FaultPlanner:
         )
         self.coverage = list(COVERAGE)
         self.cover: Any = None  # the coverage rule waiting to fire
+        self.poisons = list(POISON_KINDS)
+        self.denied: str | None = None  # the project denied in the last cycle
+        self.denials = 0
 
     def lfv(self, kind: str) -> dict[str, Any]:
-        return lfv_faults(self.rng if kind == "lfv" else None)
+        previous, self.denied = self.denied, None
+        if kind == "unreachable":
+            return {**lfv_faults(None), "unreachable": True}
+        if kind != "denied":
+            return lfv_faults(self.rng if kind == "lfv" else None)
+        self.denials += 1
+        if self.denials == 1:  # the first one surely fires: a project that is always there
+            faults: dict[str, Any] = {
+                "*": {"rate_per_second": None, "denied_projects": [self.projects[0]]}
+            }
+        else:
+            faults = denial(self.rng, self.projects, previous)
+        self.denied = next(
+            name for layer in faults.values() for name in layer.get("denied_projects", [])
+        )
+        return faults
 
     def wire(self, kind: str, index: int) -> list[FaultRule] | None:
         """The proxy's rules for this cycle (None: leave the proxy without faults)."""
-        if kind not in ("wire", "lfv", "crash") or index == 0:
+        from lfv_workbench.testing.faultproxy import FaultRule
+
+        if kind == "store":  # every write refused, past the SDK's retries
+            return [FaultRule("deny", "dynamodb", "TransactWriteItems")]
+        if kind not in ("wire", "lfv", "crash", "denied") or index == 0:
             return None
         rules, used = wire_faults(self.rng, self.timeouts_left)
         self.timeouts_left -= int(used)
@@ -200,6 +271,15 @@ class FaultPlanner:
         if self.cover is not None:
             rules.insert(0, self.cover)
         return rules
+
+    def poison(self, kind: str, index: int) -> str | None:
+        """The malformed item to write before this cycle (None: none): only before a cycle
+        whose report the ledger reads and that reads the table (not an outage)."""
+        if index < 2 or kind not in ("clean", "wire", "lfv", "denied"):
+            return None
+        if self.poisons:
+            return self.poisons.pop(0)
+        return self.rng.choice(POISON_KINDS) if self.rng.random() < POISON_RATE else None
 
     def kill_point(self) -> tuple[str, str, int]:
         """Where a crash cycle is killed: (operation, "request"|"response", n-th call)."""

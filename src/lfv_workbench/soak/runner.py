@@ -1,9 +1,11 @@
 """The soak's runner: the servers on 127.0.0.1, the warm monitor, the cycles and the crashes.
 
 Each cycle advances the simulator's clock by one period, sets the cycle's faults (``plan``),
-then runs the Lambda handler in-process (clean, wire and lfv cycles), in a subprocess the fault
-proxy SIGKILLs at the planned request or response (crash), or in two subprocesses at once
-(overlap); what reached each channel's queue is drained after every cycle for the ledger.
+may write a malformed item into the table (``poison``), then runs the Lambda handler in-process
+(clean, wire, lfv, denied, unreachable and store cycles), in a subprocess the fault proxy
+SIGKILLs at the planned request or response (crash), or in two subprocesses at once (overlap);
+each invocation's report (its health verdict) is kept, the faults that fired are counted, and
+what reached each channel's queue is drained after every cycle for the ledger.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Any
 from lfv_workbench.local.emulated import create_monitor_table, patched_environ
 from lfv_workbench.soak.ledger import CHANNELS, CycleRecord, SoakResult, ledger, loses_response
 from lfv_workbench.soak.plan import (
+    IN_PROCESS,
     MAX_CONSECUTIVE_FAULTS,
     FaultPlanner,
     SoakConfig,
     plan_kinds,
 )
-from lfv_workbench.soak.scenario import deletions, make_scenario
+from lfv_workbench.soak.poison import Poisoner
+from lfv_workbench.soak.scenario import make_scenario
 
 BUS = "lfv-soak-bus"
 
@@ -134,7 +138,9 @@ def run_soak(config: SoakConfig) -> SoakResult:
                 with patched_environ(env):
                     soak = _Soak(
                         config=config,
-                        rng=rng,
+                        planner=FaultPlanner(
+                            rng, config, [p["name"] for p in scenario["projects"]]
+                        ),
                         control=control,
                         proxy=proxy,
                         stack=stack,
@@ -146,7 +152,6 @@ def run_soak(config: SoakConfig) -> SoakResult:
                     return ledger(
                         seed=config.seed,
                         state=state,
-                        deletions=deletions(scenario),
                         records=soak.records,
                         deliveries=soak.deliveries,
                         faults=soak.faults + soak.injected(state),
@@ -167,7 +172,7 @@ class _Soak:
         self,
         *,
         config: SoakConfig,
-        rng: random.Random,
+        planner: FaultPlanner,
         control: Any,
         proxy: Any,
         stack: SoakStack,
@@ -182,7 +187,10 @@ class _Soak:
         self.stack = stack
         self.env = env
         self.log_dir = log_dir
-        self.planner = FaultPlanner(rng, config)
+        self.planner = planner
+        self.poisoner = Poisoner(stack.ddb, stack.table)
+        self.counts: Counter[str] = Counter()  # faults fired so far (simulator and proxy)
+        self.jobs: list[tuple[str, str]] = []  # the service's jobs after the last cycle
         # Every invocation runs on the simulator's virtual time: a cycle every ``interval``
         # virtual seconds, so outbox leases (one period) expire as they would between ticks.
         self.virtual_now = datetime.now(UTC)
@@ -209,17 +217,23 @@ class _Soak:
         self.env = {**self.env, "LFV_MONITOR_NOW": self.virtual_now.isoformat()}
         record = self.current = CycleRecord(index, kind, at, time.time())
         self.proxy.clear()
-        self.control.set_faults(self.planner.lfv(kind))
+        lfv = self.planner.lfv(kind)
+        self.control.set_faults(lfv)
         rules = self.planner.wire(kind, index)
         if rules is not None:
             self.proxy.set_faults(rules)
-        if kind in ("clean", "wire", "lfv"):
+        poison = self.planner.poison(kind, index)
+        if poison is not None:
+            record.poison = self.poisoner.write(poison, jobs=self.jobs, now=self.virtual_now)
+            self.faults[f"poison {poison}"] += 1
+        if kind in IN_PROCESS:
             self._in_process(record)
         elif kind == "crash":
             self._crash(record)
         else:  # overlap: two invocations at once on the same store
             self._overlap(record)
         record.ended = time.time()
+        self._fired(record, lfv)
         self.records.append(record)
         self.planner.cycle_done()
         for channel in CHANNELS:
@@ -230,7 +244,9 @@ class _Soak:
         from lfv_monitor.lambda_context import LocalContext, scheduled_event
 
         try:
-            lambda_handler(scheduled_event(), LocalContext(), service=self.monitor)
+            record.reports.append(
+                lambda_handler(scheduled_event(), LocalContext(), service=self.monitor)
+            )
         except Exception as exc:
             record.unhandled.append(f"cycle {record.index}: {type(exc).__name__}: {exc}")
 
@@ -250,6 +266,30 @@ class _Soak:
         for proc in procs:
             _wait(proc, record)
         self.faults["overlapping invocations"] += 1
+
+    def _fired(self, record: CycleRecord, lfv: dict[str, Any]) -> None:
+        """What fired during the cycle that the monitor cannot get past, so its verdict must
+        not be healthy; and the jobs the next cycle's poison may pick from."""
+        state = self.control.state()
+        self.jobs = [(j["project"], j["job"]) for j in state["jobs"] if j["exists"]]
+        counts = Counter(
+            {f"lfv {k}": v for k, v in state.get("faults_injected", {}).items()}
+            | {f"wire {k}": v for k, v in self.proxy.injected.items()}
+        )
+        fired = counts - self.counts
+        self.counts = counts
+        if fired["lfv unreachable"]:
+            record.outage, record.unseen = "Lookout for Vision unreachable", {"*"}
+        elif fired["wire deny"]:
+            record.outage, record.unseen = "the table refused writes", {"*"}
+        elif fired["lfv denied"]:
+            (project,) = {
+                p
+                for layer in lfv.values()
+                if isinstance(layer, dict)
+                for p in layer.get("denied_projects", [])
+            }
+            record.outage, record.unseen = f"project {project} denied", {project}
 
     def injected(self, state: dict[str, Any]) -> Counter[str]:
         """The faults the proxy and the simulator (its final ``state``) report injecting."""
@@ -276,8 +316,10 @@ def _spawn(env: dict[str, str], log_dir: Path, index: int, tag: str) -> tuple[An
 
 
 def _wait(proc: tuple[Any, Path, Path], record: CycleRecord) -> None:
-    process, _, log = proc
+    process, report, log = proc
     code = process.wait(timeout=600)
+    if code == 0 and report.exists():
+        record.reports.append(json.loads(report.read_text(encoding="utf-8")))
     if code not in (0, -9):
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         record.unhandled.append(f"cycle {record.index} (subprocess exit {code}): {tail}")

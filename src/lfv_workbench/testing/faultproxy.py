@@ -11,7 +11,10 @@ The proxy forwards every request to ``upstream`` (moto server) and, by seeded ru
 * ``reset``: resets the TCP connection before forwarding, or after the service acted;
 * ``partial``: fails chosen entries of EventBridge ``PutEvents`` (``FailedEntryCount``) or SNS
   ``PublishBatch`` (``Failed``): the chosen entries are taken out of the forwarded request and
-  answered as failed, the others really are delivered.
+  answered as failed, the others really are delivered;
+* ``deny``: answers the service's access-denied error (DynamoDB and EventBridge
+  ``AccessDeniedException``, SNS ``AuthorizationError``), which the SDK does not retry: an
+  outage past the retries (an IAM change, a deleted key), so ``max_consecutive`` does not apply.
 
 ``max_consecutive`` caps how many attempts in a row of one operation get a fault, so that a
 fault can be made to stay inside the SDK's retries.  ``arm_kill`` SIGKILLs a process when the
@@ -46,13 +49,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal
+
+from lfv_workbench.serving import BackgroundServer
 
 logger = logging.getLogger(__name__)
 
-FaultKind = Literal["throttle", "error5xx", "delay", "reset", "partial"]
-FAULT_KINDS: tuple[str, ...] = ("throttle", "error5xx", "delay", "reset", "partial")
+FaultKind = Literal["throttle", "error5xx", "delay", "reset", "partial", "deny"]
+FAULT_KINDS: tuple[str, ...] = ("throttle", "error5xx", "delay", "reset", "partial", "deny")
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -152,6 +156,18 @@ def server_error_response(service: str, status: int) -> tuple[int, str, bytes]:
     return status, "text/xml", _sns_error(code, "Internal error", "Receiver")
 
 
+def denied_response(service: str) -> tuple[int, str, bytes]:
+    """(status, content type, body) of the service's access-denied error (never retried)."""
+    message = "User is not authorized to perform this action with an explicit deny"
+    if service == "dynamodb":
+        body = {"__type": "com.amazonaws.dynamodb.v20120810#AccessDeniedException"}
+        return 400, "application/x-amz-json-1.0", json.dumps({**body, "message": message}).encode()
+    if service == "events":
+        body = {"__type": "AccessDeniedException", "message": message}
+        return 400, "application/x-amz-json-1.1", json.dumps(body).encode()
+    return 403, "text/xml", _sns_error("AuthorizationError", message, "Sender")
+
+
 def _sns_error(code: str, message: str, kind: str) -> bytes:
     return (
         f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>{kind}</Type><Code>{code}</Code>'
@@ -189,31 +205,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         rule = proxy.choose(service, operation)
-        kind = rule.kind if rule else None
-        if rule is not None and kind == "throttle":
-            self._reply(*throttle_response(service, rule.error_code))
+        if rule is not None and self._answered_instead(rule, service, "before"):
             return
-        if rule is not None and kind == "error5xx":
-            self._reply(*server_error_response(service, rule.status))
-            return
-        if rule is not None and rule.phase == "before" and kind in ("delay", "reset"):
-            if kind == "reset":
-                self._reset()
-                return
-            time.sleep(rule.delay_s)
-        if rule is not None and kind == "partial":
+        if rule is not None and rule.kind == "partial":
             status, ctype, payload = self._partial(service, operation, body, rule)
         else:
             status, ctype, payload = self._forward(body, service)
         if proxy.kill_point(operation, "response"):
             self._reset()
             return
-        if rule is not None and rule.phase == "after" and kind in ("delay", "reset"):
-            if kind == "reset":
-                self._reset()
-                return
-            time.sleep(rule.delay_s)
+        if rule is not None and self._answered_instead(rule, service, "after"):
+            return
         self._reply(status, ctype, payload)
+
+    def _answered_instead(self, rule: FaultRule, service: str, phase: str) -> bool:
+        """Apply ``rule`` at ``phase`` (before or after forwarding): True when the fault has
+        answered the client itself (an error or a reset), False to go on (after a delay)."""
+        errors = {
+            "throttle": lambda: throttle_response(service, rule.error_code),
+            "error5xx": lambda: server_error_response(service, rule.status),
+            "deny": lambda: denied_response(service),
+        }
+        if phase == "before" and rule.kind in errors:
+            self._reply(*errors[rule.kind]())
+            return True
+        if rule.phase != phase or rule.kind not in ("delay", "reset"):
+            return False
+        if rule.kind == "reset":
+            self._reset()
+            return True
+        time.sleep(rule.delay_s)
+        return False
 
     # -- upstream ------------------------------------------------------------------------
     def _forward(self, body: bytes, service: str = "") -> tuple[int, str, bytes]:
@@ -331,7 +353,7 @@ class _Server(ThreadingHTTPServer):
         logger.debug("fault proxy: a connection from %s ended abruptly", client_address)
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """A seeded HTTP fault layer in front of ``upstream`` (moto server), on ``host:port``."""
 
     def __init__(
@@ -361,8 +383,6 @@ class FaultProxy:
         self._consecutive: Counter[str] = Counter()
         self._kill: _Kill | None = None
         self._lock = threading.Lock()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- configuration -------------------------------------------------------------------
     def set_faults(self, rules: list[FaultRule]) -> None:
@@ -414,20 +434,10 @@ class FaultProxy:
     def choose(self, service: str, operation: str) -> FaultRule | None:
         key = f"{service}:{operation}"
         with self._lock:
-            chosen = None
             capped = (
                 self.max_consecutive is not None and self._consecutive[key] >= self.max_consecutive
             )
-            if not capped:
-                for rule in self.rules:
-                    if not rule.matches(service, operation):
-                        continue
-                    if rule.count is not None and rule.used >= rule.count:
-                        continue
-                    if self.rng.random() < rule.rate:
-                        rule.used += 1
-                        chosen = rule
-                        break
+            chosen = self._pick_rule(service, operation, capped=capped)
             if chosen is None:
                 self._consecutive[key] = 0
                 return None
@@ -440,6 +450,21 @@ class FaultProxy:
         if self.on_fault is not None:
             self.on_fault(label, service, operation)
         return chosen
+
+    def _pick_rule(self, service: str, operation: str, *, capped: bool) -> FaultRule | None:
+        """The first matching rule that fires (under the lock); when ``capped``, only a
+        ``deny`` (an outage the SDK does not retry)."""
+        for rule in self.rules:
+            if capped and rule.kind != "deny":
+                continue
+            if not rule.matches(service, operation):
+                continue
+            if rule.count is not None and rule.used >= rule.count:
+                continue
+            if self.rng.random() < rule.rate:
+                rule.used += 1
+                return rule
+        return None
 
     def kill_point(self, operation: str, phase: str) -> bool:
         with self._lock:
@@ -462,35 +487,10 @@ class FaultProxy:
             raise RuntimeError("the fault proxy is not started")
         return f"http://{self.host}:{self._httpd.server_address[1]}"
 
-    def start(self) -> FaultProxy:
-        if self._httpd is None:
-            httpd = _Server((self.host, self.port), _Handler)
-            httpd.proxy = self
-            self._httpd = httpd
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _build_server(self) -> _Server:
+        httpd = _Server((self.host, self.port), _Handler)
+        httpd.proxy = self
+        return httpd
 
 
 _BATCH_PREFIX = "PublishBatchRequestEntries.member."
