@@ -6,6 +6,10 @@ bad one with a traceback).  Every setting has a range (docs/architecture.md, "Co
 
 Plain typed dataclass and a table of variables rather than pydantic: the poller imports this on
 every cold start, and pydantic alone costs ~45 ms of it (see benchmarks, P4) for a dozen values.
+
+Why over 300 lines: every setting, its default, its range and its error message sit in one table
+here, so the table in docs/architecture.md has one source; splitting it would scatter the
+checks that name a bad variable over several modules.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ an announcement deletes its outbox entry; what is left is retried by later cycle
 item is set aside (``dynamodb_poison``), never fatal: ``take_poisoned`` counts them.  The keys and
 item shapes live in ``lfv_monitor.table``; the calls, their paging and error mapping in
 ``dynamodb_calls``.
+
+Why over 300 lines: this is the one implementation of the ``SnapshotStore`` port, a method per
+thing the cycle asks of the table (states, records, the outbox, project records, the rotation,
+the baseline); what could leave it already has (calls, poison, keys and item shapes).
 """
 
 from __future__ import annotations

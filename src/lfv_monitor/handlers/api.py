@@ -9,6 +9,10 @@ Routes (all GET, JSON, paginated with the same opaque page tokens as the CLI):
 Powertools validates every parameter against the types below (``enable_validation=True``);
 a malformed one is a 400 naming it, an unknown project or job a 404, a table that cannot be
 read a 503.  ``openapi_document()`` is the OpenAPI description, committed as docs/openapi.json.
+
+Why over 300 lines: the route declarations are the API's contract (Powertools turns their
+annotated parameters into both the validation and the OpenAPI document), and the error handlers
+must register on the same resolver; the queries themselves live in ``lfv_monitor.audit``.
 """
 
 from __future__ import annotations
