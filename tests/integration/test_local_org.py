@@ -160,12 +160,13 @@ def test_local_up_org_serves_the_organization_to_the_aws_cli_user() -> None:
             process.wait(timeout=60)
 
 
-def test_the_org_demo_hands_each_target_message_to_the_poller_once_per_minute(
+def test_the_org_demo_isolates_the_member_without_its_role_and_announces_the_others(
     org_stack: LocalStack,
 ) -> None:
     # Given the organization on the local stack, deployed in multi-target mode
     assert org_stack.outputs is not None
     assert "DispatcherFunction" in org_stack.outputs.template["Resources"]
+    # and a member whose role was never deployed
     # When the demo plays it: the dispatcher's handler, then the poller's per message
     result = play_org(org_stack, load_scenario_file(org_scenario_path()))
     # Then every virtual minute each target's message reached the poller exactly once
@@ -179,3 +180,19 @@ def test_the_org_demo_hands_each_target_message_to_the_poller_once_per_minute(
     attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    # and each target with its role announced exactly its own changes, once, with its account
+    # and region; the member without its role was denied every minute and announced nothing
+    assert result.match, result.summary()
+    verdicts = {t.target: t for t in result.targets}
+    denied = verdicts[f"{MISSING}:eu-west-1"]
+    assert set(denied.health) == {"denied"}
+    assert not denied.events
+    assert sum(verdicts[f"{PRESENT}:eu-west-1"].events.values()) == 4
+    announced = {
+        (e["detail"]["account"], e["detail"]["region"]) for c in result.cycles for e in c.events
+    }
+    assert announced == {
+        ("123456789012", "us-east-1"),
+        (PRESENT, "us-east-1"),
+        (PRESENT, "eu-west-1"),
+    }
