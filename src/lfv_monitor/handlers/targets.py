@@ -52,6 +52,9 @@ def _poll(
     message: TargetMessage, record: dict[str, Any], context: LambdaContext, fleet: Fleet | None
 ) -> dict[str, object]:
     target = message.target
+    # A flush clears the dimensions, but with metrics disabled (the CLI, the demo, tests) nothing
+    # is flushed: the previous target's dimension would stay and Powertools would warn.
+    metrics.dimension_set.pop("target", None)
     metrics.add_dimension(name="target", value=target.id)
     logger.append_keys(target=target.id, period=message.period)
     logger.set_correlation_id(record.get("messageId"))
