@@ -7,6 +7,7 @@ is a context manager that does both.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -51,3 +52,13 @@ class BackgroundServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

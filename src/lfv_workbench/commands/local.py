@@ -101,7 +101,8 @@ def register(subparsers: Any) -> None:
 def run_up(args: argparse.Namespace) -> int:
     from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_workbench.local.stack import StackDeployError
-    from lfv_workbench.local.up import LocalStack, LocalStackError, is_loopback
+    from lfv_workbench.local.up import LocalStack, LocalStackError
+    from lfv_workbench.serving import is_loopback
     from lfv_workbench.simulator import (
         ScenarioError,
         demo_scenario_path,

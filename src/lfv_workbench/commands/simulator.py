@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import signal
 import sys
@@ -12,7 +11,6 @@ from types import FrameType
 from typing import Any
 
 DEFAULT_PORT = 4510
-LOOPBACK_NAMES = ("localhost",)
 
 
 def register(subparsers: Any) -> None:
@@ -56,15 +54,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _refusal(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, or None."""
     if not 0 <= args.port <= 65535:
@@ -104,13 +93,14 @@ def _serve_until_stopped(server: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lfv_workbench.serving import is_loopback
     from lfv_workbench.simulator import ScenarioError, SimulatorServer
 
     refusal = _refusal(args)
     if refusal:
         print(f"lfv-monitor simulator: {refusal}", file=sys.stderr)
         return 2
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"WARNING: binding the simulator to {args.host}: anyone who can reach this address "
             "can read and change its state (it has no authentication).",

@@ -18,7 +18,6 @@ own mapping of access keys (an assumed role's keys are the member's).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import socket
@@ -66,16 +65,6 @@ if TYPE_CHECKING:  # the deployment needs the `local` extra (PyYAML, aws-sam-tra
 
 class LocalStackError(Exception):
     """The local stack could not start (a port in use, no template, a failed deployment)."""
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address: reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def default_template_path() -> Path:
