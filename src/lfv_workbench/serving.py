@@ -8,6 +8,7 @@ is a context manager that does both.
 from __future__ import annotations
 
 import ipaddress
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -62,3 +63,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def warn_unless_loopback(host: str, what: str, exposed: str) -> None:
+    """On stderr, when ``host`` is not a loopback address: who can reach ``what`` and what
+    they can do (``exposed``), since the workbench's servers have no authentication."""
+    if not is_loopback(host):
+        print(
+            f"WARNING: binding {what} to {host}: anyone who can reach this address {exposed}.",
+            file=sys.stderr,
+        )

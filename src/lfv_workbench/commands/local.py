@@ -102,7 +102,7 @@ def run_up(args: argparse.Namespace) -> int:
     from lfv_monitor.commands.streams import logs_to_stderr
     from lfv_workbench.local.stack import StackDeployError
     from lfv_workbench.local.up import LocalStack, LocalStackError
-    from lfv_workbench.serving import is_loopback
+    from lfv_workbench.serving import warn_unless_loopback
     from lfv_workbench.simulator import (
         ScenarioError,
         demo_scenario_path,
@@ -114,12 +114,11 @@ def run_up(args: argparse.Namespace) -> int:
     if problem:
         print(f"lfv-monitor local up: {problem}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host):
-        print(
-            f"WARNING: binding the local stack to {args.host}: anyone who can reach this address "
-            "can read and change its data (the emulators have no authentication).",
-            file=sys.stderr,
-        )
+    warn_unless_loopback(
+        args.host,
+        "the local stack",
+        "can read and change its data (the emulators have no authentication)",
+    )
     scenario_path = args.scenario or str(org_scenario_path() if args.org else demo_scenario_path())
     try:
         scenario = load_scenario_file(scenario_path)

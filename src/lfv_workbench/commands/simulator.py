@@ -93,19 +93,16 @@ def _serve_until_stopped(server: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lfv_workbench.serving import is_loopback
+    from lfv_workbench.serving import warn_unless_loopback
     from lfv_workbench.simulator import ScenarioError, SimulatorServer
 
     refusal = _refusal(args)
     if refusal:
         print(f"lfv-monitor simulator: {refusal}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host):
-        print(
-            f"WARNING: binding the simulator to {args.host}: anyone who can reach this address "
-            "can read and change its state (it has no authentication).",
-            file=sys.stderr,
-        )
+    warn_unless_loopback(
+        args.host, "the simulator", "can read and change its state (it has no authentication)"
+    )
     try:
         scenario = _scenario(args)
     except ScenarioError as exc:
