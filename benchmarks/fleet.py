@@ -375,13 +375,9 @@ def in_progress_bound(spec: FleetSpec, *, rate: float, usable_s: float, slice_si
     return math.ceil(spec.active / max(1.0, capacity)) + 1
 
 
-def project_bound(
-    spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int, periods: int
-) -> int:
-    """docs/architecture.md's bound: every project is listed within
-    ``max(periods per full scan, 2 ceil(B / (2 r T - s))) + 1`` periods (B projects holding
-    jobs in progress; under load the describer checks some of them instead of the lister,
-    from alternating ends of the rotation)."""
-    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
-    busy = min(spec.projects, spec.active)
-    return max(periods, 2 * math.ceil(busy / max(1.0, capacity))) + 1
+def project_bound(periods: int) -> int:
+    """docs/architecture.md's bound: every project is listed within ``periods + 1`` periods
+    (periods per full scan: its slice comes round, and the slice is the lister's own), as
+    long as the slice fits in the lister's share (``s <= r T``, which the default budget of
+    80 % guarantees)."""
+    return periods + 1

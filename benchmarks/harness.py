@@ -852,9 +852,7 @@ def fairness(
     )
     usable = deployment.timeout - deployment.margin
     bound = in_progress_bound(spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle)
-    projects_bound = project_bound(
-        spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle, periods=periods
-    )
+    projects_bound = project_bound(periods)
     keys = [JobKey(p, j) for p, j in fleet.jobs]
     stored = reader.get_jobs(keys)
     missed = 0

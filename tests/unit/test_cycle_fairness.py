@@ -2,19 +2,25 @@
 
 Time is virtual and per operation: each worker (the lister on the calling thread, the
 describer on its own) spends ``1 / rate`` seconds of its own timeline per call, as two quotas
-used side by side would; ``remaining`` is read on the timeline of the thread that asks.
+used side by side would; ``remaining`` is read on the timeline of the thread that asks.  Each
+call also takes a millisecond of real time, so that the two workers' timelines advance together
+(as the wall clock makes them in Lambda) instead of one racing to the deadline alone.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import defaultdict
 
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle
 from lfv_monitor.domain.errors import AccessDeniedError
 from lfv_monitor.domain.models import ChangeType, JobDescription, JobKey, JobSummary, Project
 from tests.fakes import FakeClock, FakeJobSource, FakePublisher, InMemorySnapshotStore
+
+#: Real seconds per call: keeps the two workers' virtual timelines in step.
+PACE_SECONDS = 0.001
 
 
 class TimedSource(FakeJobSource):
@@ -23,15 +29,27 @@ class TimedSource(FakeJobSource):
     def __init__(self, rate: float) -> None:
         super().__init__()
         self.rate = rate
+        self.pace = PACE_SECONDS
         self.spent: dict[str, float] = defaultdict(float)
         self.checked: set[JobKey] = set()  # jobs listed or described this cycle
         self.listed_now: set[str] = set()
+        self.described_now: set[JobKey] = set()
 
     def _spend(self) -> None:
-        self.spent[threading.current_thread().name] += 1 / self.rate
+        if self.pace:
+            time.sleep(self.pace)
+        self.spent[self._timeline()] += 1 / self.rate
 
     def elapsed(self) -> float:
-        return self.spent[threading.current_thread().name]
+        return self.spent[self._timeline()]
+
+    def _timeline(self) -> str:
+        """The calling thread's timeline; one that starts later in the cycle (the describer,
+        after ListProjects) starts where the others stand, as the wall clock would."""
+        name = threading.current_thread().name
+        if name not in self.spent:
+            self.spent[name] = max(self.spent.values(), default=0.0)
+        return name
 
     def list_projects(self) -> list[Project]:
         self._spend()
@@ -47,12 +65,14 @@ class TimedSource(FakeJobSource):
     def describe_job(self, key: JobKey) -> JobDescription:
         self._spend()
         self.checked.add(key)
+        self.described_now.add(key)
         return super().describe_job(key)
 
     def new_cycle(self) -> None:
         self.spent.clear()
         self.checked.clear()
         self.listed_now.clear()
+        self.described_now.clear()
         self.calls.clear()
 
 
@@ -176,23 +196,85 @@ def test_listing_never_waits_behind_a_describe_backlog() -> None:
     assert report.jobs_described >= 19 and report.backlog > 0 and report.health == "partial"
 
 
-def test_projects_the_describer_takes_over_are_listed_too_within_two_periods() -> None:
-    # Given exactly as many projects with a job in progress as both workers can check in one
-    # period (19 list calls after ListProjects, 19 describes)
+def test_projects_the_describer_takes_over_are_listed_in_their_slice_s_turn() -> None:
+    # Given as many projects with a job in progress as both workers can check in one period
+    # (19 list calls after ListProjects, 19 describes), less two calls' slack, and the
+    # default slice budget (80 % of the lister's share: 15 projects)
     source = TimedSource(rate=1.0)
-    for p in range(38):
+    for p in range(36):
         source.set(f"p{p:02d}", "busy", "RUNNING")
-    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0))
+    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0, list_budget=15))
     tick(cycle, clock, source, 10_000)
-    last_listed = {f"p{p:02d}": 0 for p in range(38)}
+    last_listed = {f"p{p:02d}": 0 for p in range(36)}
     gaps = []
-    for period in range(1, 9):
+    for period in range(1, 10):
         report = tick(cycle, clock, source, 20)
         # Then every job in progress is checked every period (listed or described)
-        assert source.checked >= {JobKey(f"p{p:02d}", "busy") for p in range(38)}
+        assert source.checked >= {JobKey(f"p{p:02d}", "busy") for p in range(36)}
         assert report.backlog == 0 and report.health == "healthy"
         for name in source.listed_now:
             gaps.append(period - last_listed[name])
             last_listed[name] = period
-    # And every project is listed at least every other period, not always described instead
-    assert max(gaps + [9 - t for t in last_listed.values()]) <= 2
+    # And every project is listed when its slice comes round (3 slices: within 3 + 1 periods),
+    # not always described instead
+    assert max(gaps + [10 - t for t in last_listed.values()]) <= math.ceil(36 / 15) + 1
+
+
+def test_a_slice_larger_than_the_lister_s_share_is_shared_with_the_describer() -> None:
+    # Given 36 projects with a job in progress and no slice budget (every project is due to
+    # the lister every period, about twice what it can list)
+    source = TimedSource(rate=1.0)
+    for p in range(36):
+        source.set(f"p{p:02d}", "busy", "RUNNING")
+    cycle, clock, _ = make(source, CyclePolicy(rate_per_second=1.0))
+    tick(cycle, clock, source, 10_000)
+    for _ in range(3):
+        report = tick(cycle, clock, source, 20)
+        # Then the describer checks what the lister cannot reach: every job every period
+        assert source.checked >= {JobKey(f"p{p:02d}", "busy") for p in range(36)}
+        assert report.backlog == 0 and report.health == "healthy"
+
+
+def test_jobs_in_progress_spread_one_per_project_are_not_starved() -> None:
+    # Given issue 13's P1000 shape, scaled down: 300 projects of 10 jobs, one job in progress
+    # in every other project (150: as many projects to list as jobs in progress), a tenth of
+    # them moving each period, and a rate that checks about two thirds of them a period
+    rate, usable, full_scan_periods, budget = 2.0, 30.0, 10, 23
+    source = TimedSource(rate=rate)
+    names = [f"p{p:03d}" for p in range(300)]
+    for p, name in enumerate(names):
+        for j in range(9):
+            source.set(name, f"done{j}", "SUCCEEDED")
+        if p % 2 == 0:
+            source.set(name, "busy", "RUNNING", "step 0")
+    policy = CyclePolicy(
+        full_scan_periods=full_scan_periods, list_budget=budget, rate_per_second=rate
+    )
+    cycle, clock, _ = make(source, policy)
+    source.pace = 0  # the first scan is given all the time it needs
+    while not cycle.store.is_initialized():
+        tick(cycle, clock, source, 10_000)
+    source.pace = PACE_SECONDS
+    busy = sorted(JobKey(name, "busy") for name in names[::2])
+    last_checked = dict.fromkeys(busy, 0)
+    gaps: list[int] = []
+    moved_describes: list[int] = []
+    periods = 12
+    # When the schedule runs 12 periods, a tenth of the jobs in progress moving in each
+    for period in range(1, periods + 1):
+        for key in busy[period % 10 :: 10]:
+            source.set(key.project, key.job, "RUNNING", f"step {period}", at=clock.now)
+        report = tick(cycle, clock, source, usable)
+        listed_busy = {k for k in busy if k.project in source.listed_now}
+        moved_describes.append(len(listed_busy & source.described_now))
+        for key in set(busy) & source.checked:
+            gaps.append(period - last_checked[key])
+            last_checked[key] = period
+        assert report.health == "partial" and report.backlog > 0
+    gaps += [periods + 1 - t for t in last_checked.values()]
+    # Then every job in progress was checked within ceil(N / (2 r T - s - C)) + 1 periods: T
+    # the seconds usable after ListProjects, s the slice, C the describes the lists' changes
+    # needed (the most of any period)
+    capacity = 2 * rate * (usable - 1 / rate) - budget - max(moved_describes)
+    bound = math.ceil(len(busy) / capacity) + 1
+    assert max(gaps) <= bound, (max(gaps), bound, max(moved_describes))

@@ -2,10 +2,12 @@
 
 Every period the lister lists, oldest first: the projects owed from earlier cycles, this
 period's slice of the whole fleet (``slice_of``: the same time-based rotation as ever, so an
-idle cycle writes nothing), and every project that holds a job in progress (from the store's
+idle cycle writes nothing; these are the lister's alone, so every project is listed in its
+turn), then the rotation: every other project that holds a job in progress (from the store's
 ``Active`` index), starting where the last overloaded cycle stopped.  The describer describes
-only what the lists flagged (``workers``).  What the deadline leaves is written to the
-``Rotation`` record and comes first next cycle; a cycle that checks everything writes nothing.
+what the lists flagged and, under load, takes projects from the rotation's front too
+(``workers``).  What the deadline leaves is written to the ``Rotation`` record and comes first
+next cycle; a cycle that checks everything writes nothing.
 
 The very first scan (the silent baseline) keeps a cursor in the store instead, so it can span
 cycles without losing its place; it completes per project (``advance_baseline``).
@@ -34,12 +36,13 @@ def scan(inv: Invocation, policy: CyclePolicy) -> None:
     pending = {name for name, r in records.items() if r.baseline_pending}
     active = {job.key: job for job in inv.store.active_jobs()}
     rotation = Rotation() if report.baseline else inv.store.rotation()
+    ring: list[Project] = []
     if report.baseline:
         cursor = inv.store.baseline_cursor()
-        order = [p for p in projects if cursor is None or p.name > cursor]
-        first_scan = {p.name for p in order}
+        own = [p for p in projects if cursor is None or p.name > cursor]
+        first_scan = {p.name for p in own}
     else:
-        order = _order(
+        own, ring = _order(
             projects,
             active=active,
             rotation=rotation,
@@ -48,12 +51,10 @@ def scan(inv: Invocation, policy: CyclePolicy) -> None:
             now=inv.clock(),
         )
         first_scan = pending
+    order = own + ring
     arns = {p.name: p.arn for p in projects}
-    # Under load the describer takes over some projects with jobs in progress; on odd periods
-    # it takes them from the front of the rotation, so that every one of them is listed too.
-    odd = int(inv.clock().timestamp() // policy.period_seconds) % 2 == 1
     workers = Workers(inv, arns, active, first_scan, policy.rate_per_second)
-    outcome = workers.run(order, busy_first=odd)
+    outcome = workers.run(own, ring)
     report.projects_listed = len(outcome.listed)
     if not all(outcome.reached(p.name) for p in order):
         report.listing_complete = False
@@ -62,7 +63,7 @@ def scan(inv: Invocation, policy: CyclePolicy) -> None:
         advance_baseline(inv, order, outcome)
     _measure(inv, order, outcome)
     if not report.baseline:
-        _carry(inv, rotation, order, active, outcome)
+        _carry(inv, rotation, own, ring, outcome)
 
 
 def _order(
@@ -73,24 +74,23 @@ def _order(
     pending: set[str],
     policy: CyclePolicy,
     now: datetime,
-) -> list[Project]:
-    """The projects due this period, oldest first: pending first scans, the owed, this
-    period's slice, then the projects with jobs in progress from the rotation's cursor."""
+) -> tuple[list[Project], list[Project]]:
+    """The projects due this period, oldest first: the lister's own (pending first scans, the
+    owed, this period's slice), then the rotation (the other projects with jobs in progress,
+    from the cursor where the last overloaded cycle stopped)."""
     by_name = {p.name: p for p in projects}
     busy = sorted({key.project for key in active})
     for name in busy:  # a project gone from ListProjects is still listed: its jobs are tracked
         by_name.setdefault(name, Project(name))
-    due: dict[str, Project] = {}
+    own: dict[str, Project] = {}
     for name in [*sorted(pending), *rotation.owed]:
-        if name in by_name and name not in busy:
-            due.setdefault(name, by_name[name])
+        if name in by_name:
+            own.setdefault(name, by_name[name])
     for project in slice_of(projects, policy, now):
-        if project.name not in busy:
-            due.setdefault(project.name, project)
+        own.setdefault(project.name, project)
     start = next((i for i, name in enumerate(busy) if name >= (rotation.active_cursor or "")), 0)
-    for name in busy[start:] + busy[:start]:
-        due.setdefault(name, by_name[name])
-    return list(due.values())
+    ring = [by_name[name] for name in busy[start:] + busy[:start] if name not in own]
+    return list(own.values()), ring
 
 
 def slice_of(projects: list[Project], policy: CyclePolicy, now: datetime) -> list[Project]:
@@ -107,19 +107,18 @@ def slice_of(projects: list[Project], policy: CyclePolicy, now: datetime) -> lis
 
 
 def _carry(
-    inv: Invocation,
-    old: Rotation,
-    order: list[Project],
-    active: dict[JobKey, StoredJob],
-    outcome: Outcome,
+    inv: Invocation, old: Rotation, own: list[Project], ring: list[Project], outcome: Outcome
 ) -> None:
-    """Write what the deadline left (the projects owed, the first project with jobs in
-    progress that neither worker checked, since when), only when it differs from what is
-    stored: a cycle that checks everything writes nothing."""
-    busy = {key.project for key in active}
-    left = [p.name for p in order if not outcome.reached(p.name)]
-    owed = tuple(name for name in left if name not in busy)
-    cursor = next((name for name in left if name in busy), None)
+    """Write what the deadline left (the lister's own projects it did not finish, the first
+    project of the rotation that neither worker finished, since when), only when it differs
+    from what is stored: a cycle that checks everything writes nothing.  A project is
+    unfinished when it was not reached or a describe of it was cut off."""
+
+    def unfinished(name: str) -> bool:
+        return not outcome.reached(name) or name in inv.skipped
+
+    owed = tuple(p.name for p in own if unfinished(p.name))
+    cursor = next((p.name for p in ring if unfinished(p.name)), None)
     if inv.report.backlog:
         since = old.backlog_since or inv.report.started_at
         inv.report.oldest_check_age_seconds = max(0.0, (inv.clock() - since).total_seconds())

@@ -2,8 +2,12 @@
 each other: the lister (the calling thread) works through the projects due, oldest first; the
 describer (one thread) describes the jobs the lists flagged, oldest change first.  When the
 lister cannot reach the end of its queue before the deadline at the configured rate, the
-describer also takes the projects just past the lister's reach that hold few jobs in progress,
-and describes those jobs after the flagged ones.
+describer also takes projects with few jobs in progress from the front of the rotation (the
+stalest), as the lister does, and describes their jobs: what the deadline leaves is then one
+run of the rotation, where the next cycle starts.  The projects due by the slice (and the owed
+and pending ones) are the lister's own, so every project is still listed in its turn; the
+describer takes one of them only when the lister cannot reach it (a slice larger than the
+lister's share).
 
 A listed job is flagged when the store does not hold it, or its listed Status, StatusMessage or
 LastUpdatedTimestamp moved; a job the store holds in progress is flagged when it vanished from
@@ -68,9 +72,10 @@ class Workers:
             self.active_by_project.setdefault(key.project, []).append(key)
         self.first_scan = first_scan
         self.outcome = Outcome()
-        self.queue: deque[Project] = deque()
-        # A heap: what the lists flagged (0) before what was taken over (1); oldest change first.
-        self.flagged: list[tuple[int, datetime, int, JobKey]] = []
+        self.queue: deque[Project] = deque()  # the lister's alone
+        self.rotation: deque[Project] = deque()  # projects with jobs in progress, shared
+        # A heap of what the lists flagged, oldest change first.
+        self.flagged: list[tuple[datetime, int, JobKey]] = []
         self.flagged_keys: set[JobKey] = set()
         self.listed: dict[JobKey, JobSummary] = {}
         self.waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
@@ -81,9 +86,11 @@ class Workers:
         self.seq = itertools.count()
 
     # -- the whole scan ------------------------------------------------------------------
-    def run(self, order: list[Project], *, busy_first: bool = False) -> Outcome:
-        self.queue.extend(order)
-        self._share(busy_first=busy_first)
+    def run(self, own: list[Project], rotation: list[Project]) -> Outcome:
+        """List ``own`` (the lister's alone) then ``rotation`` (shared with the describer
+        under load), oldest first."""
+        self.queue.extend(own)
+        self.rotation.extend(rotation)
         describer = threading.Thread(target=self._describer, name="describe", daemon=True)
         describer.start()
         try:
@@ -99,41 +106,54 @@ class Workers:
         self.outcome.due_jobs = len(self.flagged_keys)
         return self.outcome
 
-    def _share(self, *, busy_first: bool) -> None:
-        """When the lister cannot list every project due before the deadline (at the
-        configured rate), the describer takes projects that hold few jobs in progress, as many
-        as it can check, so both quotas check jobs in progress: those just past the lister's
-        reach, or (``busy_first``, every other period) the first ones of the rotation, so that
-        a project the describer took is listed the next time."""
+    def _next_project(self) -> Project | None:
+        """The lister's next project: its own first, then the front of the rotation (cond held)."""
+        if self.queue:
+            return self.queue.popleft()
+        if self.rotation:
+            return self.rotation.popleft()
+        return None
+
+    def _reach(self) -> int | None:
+        """How many more projects the lister can take before the deadline at the configured
+        rate, after the call it has in flight (None: no deadline or rate; cond held)."""
         left = self.inv.time_left()
         if left is None or not self.rate or self.inv.report.baseline:
-            return
-        reach = int(left * self.rate)
-        queue = list(self.queue)
-        if len(queue) <= reach:
-            return
-        start = reach
-        if busy_first:
-            start = next((i for i, p in enumerate(queue) if p.name in self.active_by_project), 0)
-        budget, taken = reach, set[str]()
-        for project in queue[start:]:
-            active = self.active_by_project.get(project.name, [])
-            if len(queue) - len(taken) <= reach:
-                break
-            small = bool(active) and len(active) <= min(STEAL_MAX_JOBS, budget)
-            if small and project.name not in self.first_scan:
-                self._take_over(project)
-                taken.add(project.name)
-                budget -= len(active)
-        self.queue = deque(p for p in queue if p.name not in taken)
+            return None
+        return max(0, int(left * self.rate) - 1)
+
+    def _takeable(self, project: Project) -> bool:
+        active = self.active_by_project.get(project.name, [])
+        return (
+            bool(active) and len(active) <= STEAL_MAX_JOBS and project.name not in self.first_scan
+        )
+
+    def _take(self) -> Project | None:
+        """Under load, a project the describer can check instead of the lister (few jobs in
+        progress, first scan done): the first of the rotation, else one of the lister's own
+        that it cannot reach (only when the slice is larger than the lister's share; cond
+        held)."""
+        reach = self._reach()
+        if reach is None or len(self.queue) + len(self.rotation) <= reach:
+            return None
+        for i, project in enumerate(self.rotation):
+            if self._takeable(project):
+                del self.rotation[i]
+                return project
+        for i in range(len(self.queue) - 1, max(reach, 0) - 1, -1):
+            if self._takeable(self.queue[i]):
+                project = self.queue[i]
+                del self.queue[i]
+                return project
+        return None
 
     # -- the lister ----------------------------------------------------------------------
     def _lister(self) -> None:
         while not self.inv.out_of_time() and self.failure is None:
             with self.cond:
-                if not self.queue:
-                    break
-                project = self.queue.popleft()
+                project = self._next_project()
+            if project is None:
+                break
             if project.name in self.first_scan and self.inv.report.baseline:
                 self._wait_for_describer()
             self._listed(project, self.inv.list_jobs(project))
@@ -155,12 +175,16 @@ class Workers:
             self._flag(active)  # never left unchecked: described instead
             return
         self.outcome.listed.append(project.name)
-        seen = set()
+        seen, known = set(), []
         for summary in jobs:
             self.listed[summary.key] = summary
             seen.add(summary.key)
-            self.waiting.append(summary.key)
+            if summary.key in self.stored:
+                known.append(summary.key)  # in progress: its snapshot is already at hand
+            else:
+                self.waiting.append(summary.key)
         self._flag([key for key in active if key not in seen])  # vanished from the list
+        self._flag([k for k in known if listing_differs(self.listed[k], self.stored[k])])
         # Full batches keep reads at ceil(jobs / 100) a cycle; a first scan, which describes
         # every job, feeds the describer at once instead.
         full_only = not (project.name in self.first_scan and not self.flagged)
@@ -182,7 +206,7 @@ class Workers:
                 if key in self.flagged_keys:
                     continue
                 self.flagged_keys.add(key)
-                heapq.heappush(self.flagged, (0, self._changed_at(key), next(self.seq), key))
+                heapq.heappush(self.flagged, (self._changed_at(key), next(self.seq), key))
             self.cond.notify_all()
 
     def _changed_at(self, key: JobKey) -> datetime:
@@ -196,22 +220,41 @@ class Workers:
     # -- the describer -------------------------------------------------------------------
     def _describer(self) -> None:
         try:
-            while (key := self._next_job()) is not None:
-                self.inv.check_job(
-                    key,
-                    self.stored.get(key),
-                    self.arns,
-                    baseline=key.project in self.first_scan,
-                )
-                with self.cond:
-                    self.in_flight -= 1
-                    self.cond.notify_all()
+            while (work := self._next_work()) is not None:
+                if isinstance(work, Project):
+                    self._describe_project(work)
+                else:
+                    self._describe(work)
         except BaseException as exc:  # re-raised by run() on the lister's thread
             with self.cond:
                 self.failure = exc
                 self.cond.notify_all()
 
-    def _next_job(self) -> JobKey | None:
+    def _describe(self, key: JobKey) -> None:
+        self.inv.check_job(
+            key, self.stored.get(key), self.arns, baseline=key.project in self.first_scan
+        )
+        with self.cond:
+            self.in_flight -= 1
+            self.cond.notify_all()
+
+    def _describe_project(self, project: Project) -> None:
+        """Check a project's jobs in progress instead of the lister; the project counts as
+        checked only when all of them were described (else the next cycle starts there)."""
+        keys = self.active_by_project.get(project.name, [])
+        for i, key in enumerate(keys):
+            if self.inv.out_of_time():
+                with self.inv.lock:
+                    self.inv.skipped.add(project.name)
+                    self.inv.skipped_jobs += len(keys) - i
+                return
+            self.inv.check_job(key, self.stored.get(key), self.arns, baseline=False)
+        with self.cond:
+            self.outcome.described.add(project.name)
+
+    def _next_work(self) -> JobKey | Project | None:
+        """A flagged job (known changes come first), else under load a project taken from
+        the rotation's front, else wait for the lister; None at the deadline or when done."""
         with self.cond:
             while True:
                 if self.inv.out_of_time():
@@ -219,7 +262,10 @@ class Workers:
                     return None
                 if self.flagged:
                     self.in_flight += 1
-                    return heapq.heappop(self.flagged)[3]
+                    return heapq.heappop(self.flagged)[2]
+                if (project := self._take()) is not None:
+                    self.flagged_keys.update(self.active_by_project[project.name])
+                    return project
                 if self.lister_done:
                     return None
                 self.cond.wait(timeout=0.05)
@@ -232,12 +278,3 @@ class Workers:
                 self.inv.skipped.add(key.project)
             self.inv.skipped_jobs += len(self.flagged)
         self.flagged.clear()
-
-    def _take_over(self, project: Project) -> None:
-        """The describer checks this project's jobs in progress instead of the lister; after
-        what the lists flagged (those are known changes)."""
-        self.outcome.described.add(project.name)
-        for key in self.active_by_project.get(project.name, []):
-            if key not in self.flagged_keys:
-                self.flagged_keys.add(key)
-                heapq.heappush(self.flagged, (1, self._changed_at(key), next(self.seq), key))
