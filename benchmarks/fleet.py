@@ -361,18 +361,19 @@ def _is_change(fleet: Fleet, key: tuple[str, str], t: float, snapshot: Stored | 
     return snapshot.status != current.status or snapshot.message != current.message
 
 
-def _capacity(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> float:
-    """Checks one period can spend on jobs in progress: both operations' calls in the seconds
-    usable after ListProjects, less the rotation's slice."""
-    return 2 * rate * (usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate) - slice_size
-
-
-def in_progress_bound(spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int) -> int:
+def in_progress_bound(
+    spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int, describes: int
+) -> int:
     """docs/architecture.md's bound: every job in progress is checked at least every
-    ``ceil(N / (2 r T - s)) + 1`` periods (N jobs in progress, r the rate per operation, T the
-    seconds usable after ListProjects, s the rotation's slice)."""
-    capacity = _capacity(spec, rate=rate, usable_s=usable_s, slice_size=slice_size)
-    return math.ceil(spec.active / max(1.0, capacity)) + 1
+    ``ceil(min(B / (r T - s), N / (2 r T - s - C))) + 1`` periods (N jobs in progress in B
+    projects, r the rate per operation, T the seconds usable after ListProjects, s the
+    rotation's slice, C the describes the lists' changes need: ``describes``, the most of any
+    cycle's list-first minimum)."""
+    usable = usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate
+    busy = min(spec.projects, spec.active)
+    by_projects = busy / max(1.0, rate * usable - slice_size)
+    by_jobs = spec.active / max(1.0, 2 * rate * usable - slice_size - describes)
+    return math.ceil(min(by_projects, by_jobs)) + 1
 
 
 def project_bound(periods: int) -> int:

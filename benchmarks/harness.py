@@ -505,7 +505,9 @@ def run_fleet(
             monitor, clock, start=last, period=spec.period, deployment=deployment
         )
         end = last + catch_up * spec.period
-        result["p6"] = fairness(spec, fleet, reader, gaps, deployment, end=end, catch_up=catch_up)
+        result["p6"] = fairness(
+            spec, fleet, reader, gaps, deployment, end=end, catch_up=catch_up, rows=rows
+        )
         progress(f"  P6 fairness: {result['p6']}")
     return result
 
@@ -839,6 +841,7 @@ def fairness(
     *,
     end: float,
     catch_up: int,
+    rows: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """P6 (issue 13): the longest run of periods any job in progress or project went
     unchecked, against the bounds; terminal states missed (not recorded by ``end``, after the
@@ -851,7 +854,10 @@ def fairness(
         full_scan_periods=deployment.full_scan_periods,
     )
     usable = deployment.timeout - deployment.margin
-    bound = in_progress_bound(spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle)
+    describes = max(r["p1"]["minimum"].get("DescribeModelPackagingJob", 0) for r in rows)
+    bound = in_progress_bound(
+        spec, rate=deployment.rate, usable_s=usable, slice_size=per_cycle, describes=describes
+    )
     projects_bound = project_bound(periods)
     keys = [JobKey(p, j) for p, j in fleet.jobs]
     stored = reader.get_jobs(keys)
@@ -871,6 +877,7 @@ def fairness(
     return {
         "longest_job_gap_periods": gaps.longest_job + 1,
         "job_gap_bound_periods": bound,
+        "most_describes_due_in_a_cycle": describes,
         "longest_project_gap_periods": gaps.longest_project + 1,
         "project_gap_bound_periods": projects_bound,
         "catch_up_cycles": catch_up,

@@ -278,3 +278,40 @@ def test_jobs_in_progress_spread_one_per_project_are_not_starved() -> None:
     capacity = 2 * rate * (usable - 1 / rate) - budget - max(moved_describes)
     bound = math.ceil(len(busy) / capacity) + 1
     assert max(gaps) <= bound, (max(gaps), bound, max(moved_describes))
+
+
+def test_changes_the_deadline_leaves_undescribed_do_not_hold_the_rotation_back() -> None:
+    # Given issue 13's L5 shape, scaled down: 60 projects of 6 jobs, two in progress in every
+    # project, and more of them moving each period than the describer can describe
+    rate, usable, full_scan_periods = 1.0, 30.0, 10
+    source = TimedSource(rate=rate)
+    names = [f"p{p:02d}" for p in range(60)]
+    for name in names:
+        for j in range(4):
+            source.set(name, f"done{j}", "SUCCEEDED")
+        for j in range(2):
+            source.set(name, f"busy{j}", "RUNNING", "step 0")
+    policy = CyclePolicy(full_scan_periods=full_scan_periods, rate_per_second=rate)
+    cycle, clock, _ = make(source, policy)
+    source.pace = 0
+    while not cycle.store.is_initialized():
+        tick(cycle, clock, source, 10_000)
+    source.pace = PACE_SECONDS
+    busy = sorted(JobKey(name, f"busy{j}") for name in names for j in range(2))
+    last_checked = dict.fromkeys(busy, 0)
+    gaps: list[int] = []
+    periods = 10
+    # When the schedule runs 10 periods, half the jobs in progress moving in each
+    for period in range(1, periods + 1):
+        for key in busy[period % 2 :: 2]:
+            source.set(key.project, key.job, "RUNNING", f"step {period}", at=clock.now)
+        report = tick(cycle, clock, source, usable)
+        assert report.backlog > 0
+        for key in set(busy) & source.checked:
+            gaps.append(period - last_checked[key])
+            last_checked[key] = period
+    gaps += [periods + 1 - t for t in last_checked.values()]
+    # Then the lister's share alone moves the rotation on: every job in progress is checked
+    # within ceil(B / (r T - s)) + 1 periods (B projects with jobs in progress, s the slice: 6)
+    bound = math.ceil(len(names) / (rate * (usable - 1 / rate) - 6)) + 1
+    assert max(gaps) <= bound, (max(gaps), bound)

@@ -109,16 +109,16 @@ def slice_of(projects: list[Project], policy: CyclePolicy, now: datetime) -> lis
 def _carry(
     inv: Invocation, old: Rotation, own: list[Project], ring: list[Project], outcome: Outcome
 ) -> None:
-    """Write what the deadline left (the lister's own projects it did not finish, the first
-    project of the rotation that neither worker finished, since when), only when it differs
-    from what is stored: a cycle that checks everything writes nothing.  A project is
-    unfinished when it was not reached or a describe of it was cut off."""
-
-    def unfinished(name: str) -> bool:
-        return not outcome.reached(name) or name in inv.skipped
-
-    owed = tuple(p.name for p in own if unfinished(p.name))
-    cursor = next((p.name for p in ring if unfinished(p.name)), None)
+    """Write what the deadline left (the lister's own projects it did not reach, the first
+    project of the rotation that neither worker reached, since when), only when it differs
+    from what is stored: a cycle that checks everything writes nothing.  A project taken by
+    the describer counts as reached only once all its jobs were described.  A flagged
+    describe the deadline cut does not move the cursor back (the flagged jobs come from
+    anywhere in what was listed, and going back would list the same projects again and
+    starve the rest): the job is flagged again when its project is next listed, then with
+    an older change than the new ones, so it goes first."""
+    owed = tuple(p.name for p in own if not outcome.reached(p.name))
+    cursor = next((p.name for p in ring if not outcome.reached(p.name)), None)
     if inv.report.backlog:
         since = old.backlog_since or inv.report.started_at
         inv.report.oldest_check_age_seconds = max(0.0, (inv.clock() - since).total_seconds())
