@@ -119,7 +119,10 @@ def cost_table(report: dict[str, Any]) -> list[str]:
         "| SNS $ | total $/month |",
         "|" + "---|" * 16,
     ]
+    overloaded = [f for f in report["fleets"] if any(r["deadline_reached"] for r in f["cycles"])]
     for fleet in report["fleets"]:
+        if fleet in overloaded:
+            continue
         for load in LOADS:
             inv = per_invocation(fleet, load)
             if inv is None:
@@ -134,6 +137,14 @@ def cost_table(report: dict[str, Any]) -> list[str]:
                 f"| {c['sns']:.3f} | **{c['total']:.2f}** |"
             )
     cw = cloudwatch()
+    if overloaded:
+        names = ", ".join(sorted({f"{f['fleet']} ({f.get('label', '')})" for f in overloaded}))
+        lines += [
+            "",
+            f"Left out: {names}. Their cycles reached the deadline (more work than one period "
+            "can check), so none of them is quiet or idle and every one costs a whole "
+            "invocation: 58 s of Lambda a minute, about $8.4 a month of compute at 256 MB.",
+        ]
     lines += [
         "",
         f"Not in the totals: CloudWatch for the monitor itself, ${cw['total']:.2f}/month "
