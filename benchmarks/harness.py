@@ -502,7 +502,12 @@ def run_fleet(
     if rows:
         last = spec.cycle_time(spec.watch_cycle if watch else spec.cycles)
         catch_up = catch_up_cycles(
-            monitor, clock, start=last, period=spec.period, deployment=deployment
+            monitor,
+            clock,
+            start=last,
+            period=spec.period,
+            deployment=deployment,
+            projects=spec.projects,
         )
         end = last + catch_up * spec.period
         result["p6"] = fairness(
@@ -787,16 +792,30 @@ def summarize(
 
 
 def catch_up_cycles(
-    monitor: Any, clock: BenchTime, *, start: float, period: float, deployment: Deployment
+    monitor: Any,
+    clock: BenchTime,
+    *,
+    start: float,
+    period: float,
+    deployment: Deployment,
+    projects: int,
 ) -> int:
     """After the measured cycles, plain cycles one period apart until one leaves nothing for
-    the next (at most 10): what an overloaded fleet owed is then recorded, or counted missed."""
-    for n in range(1, 11):
+    the next (at most 10): what an overloaded fleet owed is then recorded, or counted missed.
+    Without CloudTrail a new job is found only when its project's slice comes round, so then
+    at least a full scan's periods run first (the jobs the last cycles started are due)."""
+    _, periods = slices(
+        projects,
+        list_budget=deployment.budget(period),
+        full_scan_periods=deployment.full_scan_periods,
+    )
+    least = 1 if deployment.cloudtrail else periods
+    for n in range(1, max(11, least + 1)):
         clock.set(start + n * period)
         summary = run_cycle(monitor, deployment.timeout)
-        if not summary.get("backlog"):
+        if n >= least and not summary.get("backlog"):
             return n
-    return 10
+    return max(10, least)
 
 
 @dataclass
@@ -845,7 +864,8 @@ def fairness(
 ) -> dict[str, Any]:
     """P6 (issue 13): the longest run of periods any job in progress or project went
     unchecked, against the bounds; terminal states missed (not recorded by ``end``, after the
-    catch-up cycles); new jobs announced late (later than the job bound) or never."""
+    catch-up cycles); new jobs announced late (later than the job bound, or without CloudTrail
+    the project bound) or never."""
     from lfv_monitor.domain.models import JobKey
 
     per_cycle, periods = slices(
@@ -867,12 +887,15 @@ def fairness(
         if state is not None and state.status in {"SUCCEEDED", "FAILED"}:
             job = stored.get(key)
             missed += job is None or job.status != state.status
+    # A new job is due within the job bound with CloudTrail (at once, in fact), else when its
+    # project's slice comes round.
+    due = bound if deployment.cloudtrail else max(bound, projects_bound)
     late = never = 0
     for at, project, name in started_between(fleet, 0, end):
         history = reader.history(JobKey(project, name))
         if not history:
             never += 1
-        elif (history[0].observed_at - START_TIME).total_seconds() - at > bound * spec.period:
+        elif (history[0].observed_at - START_TIME).total_seconds() - at > due * spec.period:
             late += 1
     return {
         "longest_job_gap_periods": gaps.longest_job + 1,
