@@ -218,6 +218,7 @@ def markdown(report: dict[str, Any]) -> str:
         "CloudTrail discovery on with FULL_SCAN_PERIODS 10 (each job's start reaches the "
         "function as CloudTrail's event 5 s later), unless the settings column says otherwise.",
         "",
+        *([report["note"], ""] if report.get("note") else []),
         "Cycles: 1-3 busy (jobs finish, start, change message), 4 idle (1% of jobs in progress, "
         "nothing changes), 5 drain (everything in progress finishes), 6 quiet (nothing in "
         "progress: the deployed stack's idle). The watch invocation (cycle 7) runs with "
