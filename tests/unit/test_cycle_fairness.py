@@ -96,6 +96,14 @@ def tick(cycle: PollCycle, clock: FakeClock, source: TimedSource, usable: float)
     return cycle.run(lambda: usable + 5 - source.elapsed(), margin_seconds=5)
 
 
+def first_scan(cycle: PollCycle, clock: FakeClock, source: TimedSource) -> None:
+    """The first scan, given all the time it needs and no pacing (it describes every job)."""
+    source.pace = 0
+    while not cycle.store.is_initialized():
+        tick(cycle, clock, source, 10_000)
+    source.pace = PACE_SECONDS
+
+
 def test_only_new_moved_or_vanished_jobs_are_described() -> None:
     source = TimedSource(rate=100)
     cycle, clock, _ = make(source, CyclePolicy())
@@ -251,10 +259,7 @@ def test_jobs_in_progress_spread_one_per_project_are_not_starved() -> None:
         full_scan_periods=full_scan_periods, list_budget=budget, rate_per_second=rate
     )
     cycle, clock, _ = make(source, policy)
-    source.pace = 0  # the first scan is given all the time it needs
-    while not cycle.store.is_initialized():
-        tick(cycle, clock, source, 10_000)
-    source.pace = PACE_SECONDS
+    first_scan(cycle, clock, source)
     busy = sorted(JobKey(name, "busy") for name in names[::2])
     last_checked = dict.fromkeys(busy, 0)
     gaps: list[int] = []
@@ -293,10 +298,7 @@ def test_changes_the_deadline_leaves_undescribed_do_not_hold_the_rotation_back()
             source.set(name, f"busy{j}", "RUNNING", "step 0")
     policy = CyclePolicy(full_scan_periods=full_scan_periods, rate_per_second=rate)
     cycle, clock, _ = make(source, policy)
-    source.pace = 0
-    while not cycle.store.is_initialized():
-        tick(cycle, clock, source, 10_000)
-    source.pace = PACE_SECONDS
+    first_scan(cycle, clock, source)
     busy = sorted(JobKey(name, f"busy{j}") for name in names for j in range(2))
     last_checked = dict.fromkeys(busy, 0)
     gaps: list[int] = []
