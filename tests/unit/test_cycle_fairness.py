@@ -317,3 +317,26 @@ def test_changes_the_deadline_leaves_undescribed_do_not_hold_the_rotation_back()
     # within ceil(B / (r T - s)) + 1 periods (B projects with jobs in progress, s the slice: 6)
     bound = math.ceil(len(names) / (rate * (usable - 1 / rate) - 6)) + 1
     assert max(gaps) <= bound, (max(gaps), bound)
+
+
+def test_a_slice_project_whose_new_job_s_describe_was_cut_is_listed_first_next_cycle() -> None:
+    # Given 20 idle projects listed ten a period (two slices), and two new jobs in each project
+    # of this period's slice: twenty describes, more than the describer can make in a period
+    source = TimedSource(rate=1.0)
+    names = [f"p{p:02d}" for p in range(20)]
+    for name in names:
+        source.set(name, "done", "SUCCEEDED")
+    cycle, clock, _ = make(source, CyclePolicy(full_scan_periods=2, rate_per_second=1.0))
+    first_scan(cycle, clock, source)
+    period = int((clock.now.timestamp() + 60) // 60)
+    due_now = names[:10] if period % 2 == 0 else names[10:]
+    new = [JobKey(name, f"new{j}") for name in due_now for j in range(2)]
+    for key in new:
+        source.set(key.project, key.job, "RUNNING", "started", at=clock.now)
+    assert tick(cycle, clock, source, 12).backlog > 0  # the deadline cut some describes
+    # When the next period lists the other slice
+    tick(cycle, clock, source, 12)
+    # Then the projects whose new jobs' describes were cut were listed first and their new
+    # jobs described: every new job is recorded within two periods, not when its slice
+    # comes round again
+    assert set(cycle.store.get_jobs(new)) == set(new)

@@ -53,7 +53,14 @@ def scan(inv: Invocation, policy: CyclePolicy) -> None:
         first_scan = pending
     order = own + ring
     arns = {p.name: p.arn for p in projects}
-    workers = Workers(inv, arns, active, first_scan, policy.rate_per_second)
+    workers = Workers(
+        inv,
+        arns,
+        active,
+        first_scan,
+        rate_per_second=policy.rate_per_second,
+        owed=frozenset(rotation.owed),
+    )
     outcome = workers.run(own, ring)
     report.projects_listed = len(outcome.listed)
     if not all(outcome.reached(p.name) for p in order):
@@ -116,8 +123,10 @@ def _carry(
     describe the deadline cut does not move the cursor back (the flagged jobs come from
     anywhere in what was listed, and going back would list the same projects again and
     starve the rest): the job is flagged again when its project is next listed, then with
-    an older change than the new ones, so it goes first."""
-    owed = tuple(p.name for p in own if not outcome.reached(p.name))
+    an older change than the new ones, so it goes first.  A project of the lister's own (the
+    slice) whose new job's describe was cut is owed, though: it would otherwise be listed
+    again only when its slice comes round."""
+    owed = tuple(p.name for p in own if not outcome.reached(p.name) or p.name in outcome.new_left)
     cursor = next((p.name for p in ring if not outcome.reached(p.name)), None)
     if inv.report.backlog:
         since = old.backlog_since or inv.report.started_at

@@ -47,6 +47,7 @@ class Outcome:
     described: set[str] = field(default_factory=set)  # projects taken over by the describer
     due_jobs: int = 0  # jobs flagged for a describe
     left_jobs: int = 0  # flagged jobs the deadline left undescribed
+    new_left: set[str] = field(default_factory=set)  # projects with a new job left undescribed
 
     def reached(self, name: str) -> bool:
         return name in self.listed or name in self.failed or name in self.described
@@ -61,7 +62,9 @@ class Workers:
         arns: dict[str, str | None],
         active: dict[JobKey, StoredJob],
         first_scan: set[str],
+        *,
         rate_per_second: float | None = None,
+        owed: frozenset[str] = frozenset(),
     ) -> None:
         self.inv = inv
         self.rate = rate_per_second
@@ -71,6 +74,10 @@ class Workers:
         for key in sorted(active):
             self.active_by_project.setdefault(key.project, []).append(key)
         self.first_scan = first_scan
+        #: Projects owed by an earlier cycle (a new job's describe was cut there, or the
+        #: project was not reached): their snapshots are read at once, not in a full batch,
+        #: so that their new jobs are flagged before the describer takes other work.
+        self.owed = owed
         self.outcome = Outcome()
         self.queue: deque[Project] = deque()  # the lister's alone
         self.rotation: deque[Project] = deque()  # projects with jobs in progress, shared
@@ -187,7 +194,8 @@ class Workers:
         self._flag([k for k in known if listing_differs(self.listed[k], self.stored[k])])
         # Full batches keep reads at ceil(jobs / 100) a cycle; a first scan, which describes
         # every job, feeds the describer at once instead.
-        full_only = not (project.name in self.first_scan and not self.flagged)
+        urgent = project.name in self.owed or (project.name in self.first_scan and not self.flagged)
+        full_only = not urgent
         self._resolve(full_batches_only=full_only)
 
     def _resolve(self, *, full_batches_only: bool = False) -> None:
@@ -276,5 +284,7 @@ class Workers:
         with self.inv.lock:
             for *_, key in self.flagged:
                 self.inv.skipped.add(key.project)
+                if key not in self.stored:
+                    self.outcome.new_left.add(key.project)
             self.inv.skipped_jobs += len(self.flagged)
         self.flagged.clear()
