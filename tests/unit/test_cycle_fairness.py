@@ -104,6 +104,37 @@ def first_scan(cycle: PollCycle, clock: FakeClock, source: TimedSource) -> None:
     source.pace = PACE_SECONDS
 
 
+def run_moving(
+    cycle: PollCycle,
+    clock: FakeClock,
+    source: TimedSource,
+    busy: list[JobKey],
+    *,
+    periods: int,
+    every: int,
+    usable: float,
+) -> tuple[list[int], list[CycleReport], list[int]]:
+    """Run ``periods`` periods, one in ``every`` jobs of ``busy`` moving before each.  Returns
+    the runs of periods between checks of each job (the last one up to the end included), the
+    reports, and per period the describes of jobs in progress whose project was listed (the
+    describes the lists' changes needed)."""
+    last_checked = dict.fromkeys(busy, 0)
+    gaps: list[int] = []
+    reports: list[CycleReport] = []
+    moved_describes: list[int] = []
+    for period in range(1, periods + 1):
+        for key in busy[period % every :: every]:
+            source.set(key.project, key.job, "RUNNING", f"step {period}", at=clock.now)
+        reports.append(tick(cycle, clock, source, usable))
+        listed_busy = {k for k in busy if k.project in source.listed_now}
+        moved_describes.append(len(listed_busy & source.described_now))
+        for key in set(busy) & source.checked:
+            gaps.append(period - last_checked[key])
+            last_checked[key] = period
+    gaps += [periods + 1 - t for t in last_checked.values()]
+    return gaps, reports, moved_describes
+
+
 def test_only_new_moved_or_vanished_jobs_are_described() -> None:
     source = TimedSource(rate=100)
     cycle, clock, _ = make(source, CyclePolicy())
@@ -261,22 +292,11 @@ def test_jobs_in_progress_spread_one_per_project_are_not_starved() -> None:
     cycle, clock, _ = make(source, policy)
     first_scan(cycle, clock, source)
     busy = sorted(JobKey(name, "busy") for name in names[::2])
-    last_checked = dict.fromkeys(busy, 0)
-    gaps: list[int] = []
-    moved_describes: list[int] = []
-    periods = 12
     # When the schedule runs 12 periods, a tenth of the jobs in progress moving in each
-    for period in range(1, periods + 1):
-        for key in busy[period % 10 :: 10]:
-            source.set(key.project, key.job, "RUNNING", f"step {period}", at=clock.now)
-        report = tick(cycle, clock, source, usable)
-        listed_busy = {k for k in busy if k.project in source.listed_now}
-        moved_describes.append(len(listed_busy & source.described_now))
-        for key in set(busy) & source.checked:
-            gaps.append(period - last_checked[key])
-            last_checked[key] = period
-        assert report.health == "partial" and report.backlog > 0
-    gaps += [periods + 1 - t for t in last_checked.values()]
+    gaps, reports, moved_describes = run_moving(
+        cycle, clock, source, busy, periods=12, every=10, usable=usable
+    )
+    assert all(r.health == "partial" and r.backlog > 0 for r in reports)
     # Then every job in progress was checked within ceil(N / (2 r T - s - C)) + 1 periods: T
     # the seconds usable after ListProjects, s the slice, C the describes the lists' changes
     # needed (the most of any period)
@@ -300,19 +320,9 @@ def test_changes_the_deadline_leaves_undescribed_do_not_hold_the_rotation_back()
     cycle, clock, _ = make(source, policy)
     first_scan(cycle, clock, source)
     busy = sorted(JobKey(name, f"busy{j}") for name in names for j in range(2))
-    last_checked = dict.fromkeys(busy, 0)
-    gaps: list[int] = []
-    periods = 10
     # When the schedule runs 10 periods, half the jobs in progress moving in each
-    for period in range(1, periods + 1):
-        for key in busy[period % 2 :: 2]:
-            source.set(key.project, key.job, "RUNNING", f"step {period}", at=clock.now)
-        report = tick(cycle, clock, source, usable)
-        assert report.backlog > 0
-        for key in set(busy) & source.checked:
-            gaps.append(period - last_checked[key])
-            last_checked[key] = period
-    gaps += [periods + 1 - t for t in last_checked.values()]
+    gaps, reports, _ = run_moving(cycle, clock, source, busy, periods=10, every=2, usable=usable)
+    assert all(r.backlog > 0 for r in reports)
     # Then the lister's share alone moves the rotation on: every job in progress is checked
     # within ceil(B / (r T - s)) + 1 periods (B projects with jobs in progress, s the slice: 6)
     bound = math.ceil(len(names) / (rate * (usable - 1 / rate) - 6)) + 1
