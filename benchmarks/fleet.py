@@ -365,15 +365,24 @@ def in_progress_bound(
     spec: FleetSpec, *, rate: float, usable_s: float, slice_size: int, describes: int
 ) -> int:
     """docs/architecture.md's bound: every job in progress is checked at least every
-    ``ceil(min(B / (r T - s), N / (2 r T - s - C))) + 1`` periods (N jobs in progress in B
-    projects, r the rate per operation, T the seconds usable after ListProjects, s the
-    rotation's slice, C the describes the lists' changes need: ``describes``, the most of any
-    cycle's list-first minimum)."""
+    ``ceil(min(B / (r T - s), N / (2 r T - s - min(C, r T / 2)))) + 1`` periods (N jobs in
+    progress in B projects, r the rate per operation, T the seconds usable after ListProjects,
+    s the rotation's slice, C the describes the lists' changes need: ``describes``, the most
+    of any cycle's list-first minimum; under load the describer gives them at most half its
+    calls while it has projects to take)."""
     usable = usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate
     busy = min(spec.projects, spec.active)
-    by_projects = busy / max(1.0, rate * usable - slice_size)
-    by_jobs = spec.active / max(1.0, 2 * rate * usable - slice_size - describes)
+    calls = rate * usable
+    by_projects = busy / max(1.0, calls - slice_size)
+    by_jobs = spec.active / max(1.0, 2 * calls - slice_size - min(describes, calls / 2))
     return math.ceil(min(by_projects, by_jobs)) + 1
+
+
+def issue_bound(spec: FleetSpec, *, rate: float, usable_s: float) -> int:
+    """Issue 13's own figure, ``ceil(N / (2 r T)) + 1`` periods (T after ListProjects), which
+    leaves out the slice and the changes' describes: shown beside the bound above."""
+    usable = usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate
+    return math.ceil(spec.active / max(1.0, 2 * rate * usable)) + 1
 
 
 def project_bound(periods: int) -> int:

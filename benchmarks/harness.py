@@ -34,6 +34,7 @@ from benchmarks.fleet import (
     epoch,
     faults,
     in_progress_bound,
+    issue_bound,
     minimum_calls,
     project_bound,
     scan_slice,
@@ -900,6 +901,7 @@ def fairness(
     return {
         "longest_job_gap_periods": gaps.longest_job + 1,
         "job_gap_bound_periods": bound,
+        "job_gap_issue_bound_periods": issue_bound(spec, rate=deployment.rate, usable_s=usable),
         "most_describes_due_in_a_cycle": describes,
         "longest_project_gap_periods": gaps.longest_project + 1,
         "project_gap_bound_periods": projects_bound,

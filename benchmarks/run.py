@@ -129,7 +129,8 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
     longest unchecked runs against the bounds, terminal states missed, new jobs late, peak RSS."""
     lines = [
         "| fleet | settings | in progress | P1 worst per operation (List/Describe) "
-        "| longest job gap / bound (periods) (C) | longest project gap / bound (periods) "
+        "| longest job gap / bound / issue 13's (periods) (C) "
+        "| longest project gap / bound (periods) "
         "| terminal states missed (catch-up cycles) | new jobs late / never | P3 worst "
         "| P5 peak RSS MB |",
         "|" + "---|" * 10,
@@ -148,6 +149,7 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
             f"| {r['fleet']} | {r['label']} | {r['in_progress']} "
             f"| {'/'.join(_fmt(worst.get(op)) for op in ops)} "
             f"| {f['longest_job_gap_periods']} / {f['job_gap_bound_periods']} "
+            f"/ {f.get('job_gap_issue_bound_periods', '-')} "
             f"({f.get('most_describes_due_in_a_cycle', '-')}) "
             f"| {f['longest_project_gap_periods']} / {f['project_gap_bound_periods']} "
             f"(over {f['cycles_observed']} cycles) | {f['terminal_states_missed']} "
@@ -232,8 +234,10 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "P1 here is per operation against the list-first minimum of what was due (below 1.00 "
         "when a cycle could not make every call it needed); the job bound is "
-        "ceil(min(B / (r T - s), N / (2 r T - s - C))) + 1, C being the most describes any "
-        'cycle\'s changes needed (docs/architecture.md, "Fleets beyond one period"); the '
+        "ceil(min(B / (r T - s), N / (2 r T - s - min(C, r T / 2)))) + 1, C being the most "
+        "describes any cycle's changes needed, T the seconds usable after ListProjects "
+        '(docs/architecture.md, "Fleets beyond one period"); issue 13\'s own figure, '
+        "ceil(N / (2 r T)) + 1, leaves out the slice s and the changes' describes; the "
         "project bound is the periods per full scan + 1.",
         "",
         *fairness_table(report["fleets"]),

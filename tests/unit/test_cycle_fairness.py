@@ -352,3 +352,38 @@ def test_a_slice_project_whose_new_job_s_describe_was_cut_is_listed_first_next_c
     # jobs described: every new job is recorded within two periods, not when its slice
     # comes round again
     assert set(cycle.store.get_jobs(new)) == set(new)
+
+
+def test_jobs_in_progress_are_checked_while_more_move_than_the_describer_can_describe() -> None:
+    # Given jobs in progress spread one per project (issue 13's P1000 shape, scaled down: 300
+    # projects of 10 jobs, one in progress in three projects of four) and all of them moving
+    # every period: the lists find more changes than the describer can describe
+    rate, usable, full_scan_periods, budget = 2.0, 30.0, 10, 10
+    source = TimedSource(rate=rate)
+    names = [f"p{p:03d}" for p in range(300)]
+    for p, name in enumerate(names):
+        for j in range(9):
+            source.set(name, f"done{j}", "SUCCEEDED")
+        if p % 4:
+            source.set(name, "busy", "RUNNING", "step 0")
+    policy = CyclePolicy(
+        full_scan_periods=full_scan_periods, list_budget=budget, rate_per_second=rate
+    )
+    cycle, clock, _ = make(source, policy)
+    first_scan(cycle, clock, source)
+    busy = sorted(JobKey(name, "busy") for p, name in enumerate(names) if p % 4)
+    # When the schedule runs 12 periods
+    gaps, reports, moved_describes = run_moving(
+        cycle, clock, source, busy, periods=12, every=1, usable=usable
+    )
+    calls = rate * (usable - 1 / rate)  # per operation, after ListProjects
+    assert all(r.backlog > 0 and r.health == "partial" for r in reports)
+    # Then the changes did not take the whole describer: every job in progress was checked
+    # within ceil(N / (2 r T - s - min(C, r T / 2))) + 1 periods, s the slice and C the
+    # describes the changes needed (more than r T here); when the changes came first, the
+    # rotation moved by the lister's share alone and a job waited 5 periods
+    bound = math.ceil(len(busy) / (2 * calls - budget - calls / 2)) + 1
+    assert max(gaps) <= bound, (max(gaps), bound)
+    # And the changes were described all the same: at least a third of the describer's calls
+    # each period went to them
+    assert min(moved_describes) >= calls / 3, moved_describes

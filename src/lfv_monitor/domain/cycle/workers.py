@@ -1,13 +1,15 @@
 """The scan's two workers, side by side, each on its own operation's quota, never waiting on
 each other: the lister (the calling thread) works through the projects due, oldest first; the
-describer (one thread) describes the jobs the lists flagged, oldest change first.  When the
-lister cannot reach the end of its queue before the deadline at the configured rate, the
-describer also takes projects with few jobs in progress from the front of the rotation (the
-stalest), as the lister does, and describes their jobs: what the deadline leaves is then one
-run of the rotation, where the next cycle starts.  The projects due by the slice (and the owed
-and pending ones) are the lister's own, so every project is still listed in its turn; the
-describer takes one of them only when the lister cannot reach it (a slice larger than the
-lister's share).
+describer (one thread) describes the jobs the lists flagged, new jobs first (never recorded),
+then oldest change first.  When the lister cannot reach the end of its queue before the
+deadline at the configured rate, the describer also takes projects with few jobs in progress
+from the front of the rotation (the stalest), as the lister does, and describes their jobs:
+what the deadline leaves is then one run of the rotation, where the next cycle starts.  While
+both kinds of work wait, the describer gives them its calls in turn (half each), so that
+neither the changes the lists found nor the jobs the lister cannot reach wait on the other.
+The projects due by the slice (and the owed and pending ones) are the lister's own, so every
+project is still listed in its turn; the describer takes one of them only when the lister
+cannot reach it (a slice larger than the lister's share).
 
 A listed job is flagged when the store does not hold it, or its listed Status, StatusMessage or
 LastUpdatedTimestamp moved; a job the store holds in progress is flagged when it vanished from
@@ -81,8 +83,8 @@ class Workers:
         self.outcome = Outcome()
         self.queue: deque[Project] = deque()  # the lister's alone
         self.rotation: deque[Project] = deque()  # projects with jobs in progress, shared
-        # A heap of what the lists flagged, oldest change first.
-        self.flagged: list[tuple[datetime, int, JobKey]] = []
+        # A heap of what the lists flagged: new jobs (never recorded), then oldest change first.
+        self.flagged: list[tuple[bool, datetime, int, JobKey]] = []
         self.flagged_keys: set[JobKey] = set()
         self.listed: dict[JobKey, JobSummary] = {}
         self.waiting: list[JobKey] = []  # listed jobs whose snapshot is still to be read
@@ -91,6 +93,9 @@ class Workers:
         self.in_flight = 0
         self.failure: BaseException | None = None
         self.seq = itertools.count()
+        # The describer's calls under load, flagged jobs against taken projects' jobs.
+        self.flagged_calls = 0
+        self.taken_calls = 0
 
     # -- the whole scan ------------------------------------------------------------------
     def run(self, own: list[Project], rotation: list[Project]) -> Outcome:
@@ -134,6 +139,11 @@ class Workers:
         return (
             bool(active) and len(active) <= STEAL_MAX_JOBS and project.name not in self.first_scan
         )
+
+    def _loaded(self) -> bool:
+        """The lister cannot reach the end of its work before the deadline (cond held)."""
+        reach = self._reach()
+        return reach is not None and len(self.queue) + len(self.rotation) > reach
 
     def _take(self) -> Project | None:
         """Under load, a project the describer can check instead of the lister (few jobs in
@@ -214,7 +224,8 @@ class Workers:
                 if key in self.flagged_keys:
                     continue
                 self.flagged_keys.add(key)
-                heapq.heappush(self.flagged, (self._changed_at(key), next(self.seq), key))
+                known = key in self.stored
+                heapq.heappush(self.flagged, (known, self._changed_at(key), next(self.seq), key))
             self.cond.notify_all()
 
     def _changed_at(self, key: JobKey) -> datetime:
@@ -261,22 +272,36 @@ class Workers:
             self.outcome.described.add(project.name)
 
     def _next_work(self) -> JobKey | Project | None:
-        """A flagged job (known changes come first), else under load a project taken from
-        the rotation's front, else wait for the lister; None at the deadline or when done."""
+        """A new job first (it was never recorded: the stalest of all), then a flagged job
+        (oldest change first) or, under load, a project taken from the rotation's front, in
+        turn while both wait (half the describer's calls each); else wait for the lister;
+        None at the deadline or when done."""
         with self.cond:
             while True:
                 if self.inv.out_of_time():
                     self._leave_flagged()
                     return None
-                if self.flagged:
-                    self.in_flight += 1
-                    return heapq.heappop(self.flagged)[2]
-                if (project := self._take()) is not None:
-                    self.flagged_keys.update(self.active_by_project[project.name])
+                loaded = self._loaded()
+                takes_turn = loaded and self.taken_calls < self.flagged_calls
+                if self.flagged and not self.flagged[0][0]:  # a new job: never recorded
+                    return self._pop_flagged()
+                if self.flagged and not takes_turn:
+                    self.flagged_calls += loaded
+                    return self._pop_flagged()
+                if loaded and (project := self._take()) is not None:
+                    keys = self.active_by_project[project.name]
+                    self.taken_calls += len(keys)
+                    self.flagged_keys.update(keys)
                     return project
+                if self.flagged:  # nothing the describer can take
+                    return self._pop_flagged()
                 if self.lister_done:
                     return None
                 self.cond.wait(timeout=0.05)
+
+    def _pop_flagged(self) -> JobKey:
+        self.in_flight += 1
+        return heapq.heappop(self.flagged)[-1]
 
     def _leave_flagged(self) -> None:
         """The deadline came: what is still flagged is left for the next cycle (cond held)."""
