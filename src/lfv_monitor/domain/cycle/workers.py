@@ -140,24 +140,24 @@ class Workers:
             bool(active) and len(active) <= STEAL_MAX_JOBS and project.name not in self.first_scan
         )
 
-    def _loaded(self) -> bool:
-        """The lister cannot reach the end of its work before the deadline (cond held)."""
-        reach = self._reach()
-        return reach is not None and len(self.queue) + len(self.rotation) > reach
-
-    def _take(self) -> Project | None:
-        """Under load, a project the describer can check instead of the lister (few jobs in
-        progress, first scan done): the first of the rotation, else one of the lister's own
-        that it cannot reach (only when the slice is larger than the lister's share; cond
-        held)."""
+    def _load(self) -> int | None:
+        """The lister's reach when it cannot reach the end of its work before the deadline
+        (the describer may then take projects), else None (cond held)."""
         reach = self._reach()
         if reach is None or len(self.queue) + len(self.rotation) <= reach:
             return None
+        return reach
+
+    def _take(self, reach: int) -> Project | None:
+        """Under load, a project the describer can check instead of the lister (few jobs in
+        progress, first scan done): the first of the rotation, else one of the lister's own
+        beyond its ``reach`` (only when the slice is larger than the lister's share; cond
+        held)."""
         for i, project in enumerate(self.rotation):
             if self._takeable(project):
                 del self.rotation[i]
                 return project
-        for i in range(len(self.queue) - 1, max(reach, 0) - 1, -1):
+        for i in range(len(self.queue) - 1, reach - 1, -1):
             if self._takeable(self.queue[i]):
                 project = self.queue[i]
                 del self.queue[i]
@@ -281,14 +281,15 @@ class Workers:
                 if self.inv.out_of_time():
                     self._leave_flagged()
                     return None
-                loaded = self._loaded()
+                reach = self._load()
+                loaded = reach is not None
                 takes_turn = loaded and self.taken_calls < self.flagged_calls
                 if self.flagged and not self.flagged[0][0]:  # a new job: never recorded
                     return self._pop_flagged()
                 if self.flagged and not takes_turn:
-                    self.flagged_calls += loaded
+                    self.flagged_calls += int(loaded)
                     return self._pop_flagged()
-                if loaded and (project := self._take()) is not None:
+                if reach is not None and (project := self._take(reach)) is not None:
                     keys = self.active_by_project[project.name]
                     self.taken_calls += len(keys)
                     self.flagged_keys.update(keys)
