@@ -889,15 +889,19 @@ def fairness(
             job = stored.get(key)
             missed += job is None or job.status != state.status
     # A new job is due within the job bound with CloudTrail (at once, in fact), else when its
-    # project's slice comes round.
+    # project's slice comes round. Periods are counted as the gaps are, in cycles: from the
+    # first cycle after the job started to the cycle that recorded it, both included.
     due = bound if deployment.cloudtrail else max(bound, projects_bound)
-    late = never = 0
+    late = never = latest = 0
     for at, project, name in started_between(fleet, 0, end):
         history = reader.history(JobKey(project, name))
         if not history:
             never += 1
-        elif (history[0].observed_at - START_TIME).total_seconds() - at > due * spec.period:
-            late += 1
+            continue
+        observed = (history[0].observed_at - START_TIME).total_seconds()
+        within = math.floor(observed / spec.period) - math.ceil(at / spec.period) + 1
+        latest = max(latest, within)
+        late += within > due
     return {
         "longest_job_gap_periods": gaps.longest_job + 1,
         "job_gap_bound_periods": bound,
@@ -910,6 +914,7 @@ def fairness(
         "terminal_states_missed": missed,
         "new_jobs_announced_late": late,
         "new_jobs_never_recorded": never,
+        "new_jobs_latest_periods": latest,
     }
 
 

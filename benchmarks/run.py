@@ -131,7 +131,8 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
         "| fleet | settings | in progress | P1 worst per operation (List/Describe) "
         "| longest job gap / bound / issue 13's (periods) (C) "
         "| longest project gap / bound (periods) "
-        "| terminal states missed (catch-up cycles) | new jobs late / never | P3 worst "
+        "| terminal states missed (catch-up cycles) | new jobs late / never (latest, periods) "
+        "| P3 worst "
         "| P5 peak RSS MB |",
         "|" + "---|" * 10,
     ]
@@ -155,6 +156,7 @@ def fairness_table(results: list[dict[str, Any]]) -> list[str]:
             f"(over {f['cycles_observed']} cycles) | {f['terminal_states_missed']} "
             f"({f['catch_up_cycles']}) "
             f"| {f['new_jobs_announced_late']} / {f['new_jobs_never_recorded']} "
+            f"({f.get('new_jobs_latest_periods', '-')}) "
             f"| {_fmt(r['summary']['p3_worst'])} | {_fmt(r.get('p5', {}).get('peak_rss_mb'))} |"
         )
     return lines
@@ -238,7 +240,10 @@ def markdown(report: dict[str, Any]) -> str:
         "describes any cycle's changes needed, T the seconds usable after ListProjects "
         '(docs/architecture.md, "Fleets beyond one period"); issue 13\'s own figure, '
         "ceil(N / (2 r T)) + 1, leaves out the slice s and the changes' describes; the "
-        "project bound is the periods per full scan + 1.",
+        "project bound is the periods per full scan + 1. A new job is late when the cycle that "
+        "recorded it comes after that many cycles from its start (the job bound with CloudTrail, "
+        "else the larger of the two), counted as the gaps are: from the first cycle after it "
+        "started, both included.",
         "",
         *fairness_table(report["fleets"]),
         "",
