@@ -387,3 +387,32 @@ def test_jobs_in_progress_are_checked_while_more_move_than_the_describer_can_des
     # And the changes were described all the same: at least a third of the describer's calls
     # each period went to them
     assert min(moved_describes) >= calls / 3, moved_describes
+
+
+def test_a_new_job_in_a_slice_project_the_describer_took_is_found_the_next_period() -> None:
+    # Given two slices of 20 projects (FULL_SCAN_PERIODS 2): a-projects holding four jobs in
+    # progress each (too many for the describer to take), b-projects one each; the lister can
+    # list about 18 projects a period, so when the b-slice is due the describer takes the
+    # b-projects past the lister's reach
+    source = TimedSource(rate=1.0)
+    a_names = [f"a{p:02d}" for p in range(20)]
+    b_names = [f"b{p:02d}" for p in range(20)]
+    for name in a_names:
+        for j in range(4):
+            source.set(name, f"busy{j}", "RUNNING")
+    for name in b_names:
+        source.set(name, "busy", "RUNNING")
+    cycle, clock, _ = make(source, CyclePolicy(full_scan_periods=2, rate_per_second=1.0))
+    first_scan(cycle, clock, source)
+    # When a new job starts in every b-project
+    new = [JobKey(name, "new") for name in b_names]
+    for key in new:
+        source.set(key.project, key.job, "CREATED", at=clock.now)
+    recorded_by = []
+    for _ in range(6):
+        tick(cycle, clock, source, 20)
+        recorded_by.append(len(cycle.store.get_jobs(new)))
+    # Then a b-project the describer took (its job in progress checked, but only a list finds
+    # a new job) is listed first the next period, not left to its slice's next turn, where
+    # the describer would take it again: every new job is recorded within four periods
+    assert recorded_by[3] == len(new), recorded_by

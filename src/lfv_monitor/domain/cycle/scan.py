@@ -125,8 +125,16 @@ def _carry(
     starve the rest): the job is flagged again when its project is next listed, then with
     an older change than the new ones, so it goes first.  A project of the lister's own (the
     slice) whose new job's describe was cut is owed, though: it would otherwise be listed
-    again only when its slice comes round."""
-    owed = tuple(p.name for p in own if not outcome.reached(p.name) or p.name in outcome.new_left)
+    again only when its slice comes round.  So is one the describer took past the lister's
+    reach in a cycle that left a backlog: its jobs in progress were described, but only a list
+    finds a new job, and at its slice's next turn it would be past the lister's reach again.
+    (A cycle that checked everything owes nothing: its slice fitted, bar a call or two at the
+    edge, and the next turn lists it.)"""
+    owed = tuple(
+        p.name
+        for p in own
+        if not outcome.reached(p.name) or p.name in outcome.new_left or p.name in outcome.described
+    )
     cursor = next((p.name for p in ring if not outcome.reached(p.name)), None)
     if inv.report.backlog:
         since = old.backlog_since or inv.report.started_at
