@@ -83,7 +83,8 @@ class Workers:
         self.outcome = Outcome()
         self.queue: deque[Project] = deque()  # the lister's alone
         self.rotation: deque[Project] = deque()  # projects with jobs in progress, shared
-        # A heap of what the lists flagged: new jobs (never recorded), then oldest change first.
+        # A heap of what the lists flagged: new jobs (never recorded, outside a first scan),
+        # then oldest change first.
         self.flagged: list[tuple[bool, datetime, int, JobKey]] = []
         self.flagged_keys: set[JobKey] = set()
         self.listed: dict[JobKey, JobSummary] = {}
@@ -224,8 +225,9 @@ class Workers:
                 if key in self.flagged_keys:
                     continue
                 self.flagged_keys.add(key)
-                known = key in self.stored
-                heapq.heappush(self.flagged, (known, self._changed_at(key), next(self.seq), key))
+                # A new job goes first; a first scan's jobs (recorded silently) do not.
+                later = key in self.stored or key.project in self.first_scan
+                heapq.heappush(self.flagged, (later, self._changed_at(key), next(self.seq), key))
             self.cond.notify_all()
 
     def _changed_at(self, key: JobKey) -> datetime:
@@ -284,7 +286,7 @@ class Workers:
                 reach = self._load()
                 loaded = reach is not None
                 takes_turn = loaded and self.taken_calls < self.flagged_calls
-                if self.flagged and not self.flagged[0][0]:  # a new job: never recorded
+                if self.flagged and not self.flagged[0][0]:  # a new job, to be announced
                     return self._pop_flagged()
                 if self.flagged and not takes_turn:
                     self.flagged_calls += int(loaded)
