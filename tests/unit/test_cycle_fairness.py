@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from lfv_monitor.domain.cycle import CyclePolicy, CycleReport, PollCycle
 from lfv_monitor.domain.errors import AccessDeniedError
@@ -133,6 +134,26 @@ def run_moving(
             last_checked[key] = period
     gaps += [periods + 1 - t for t in last_checked.values()]
     return gaps, reports, moved_describes
+
+
+def spread_fleet(
+    rate: float, budget: int, busy: Callable[[int], bool]
+) -> tuple[TimedSource, PollCycle, FakeClock, list[JobKey]]:
+    """Issue 13's P1000 shape, scaled down: 300 projects of 10 jobs, one job in progress in
+    each project ``busy`` picks by index; FULL_SCAN_PERIODS 10, the slice ``budget``, the
+    first scan done.  Returns the jobs in progress too."""
+    source = TimedSource(rate=rate)
+    names = [f"p{p:03d}" for p in range(300)]
+    for p, name in enumerate(names):
+        for j in range(9):
+            source.set(name, f"done{j}", "SUCCEEDED")
+        if busy(p):
+            source.set(name, "busy", "RUNNING", "step 0")
+    policy = CyclePolicy(full_scan_periods=10, list_budget=budget, rate_per_second=rate)
+    cycle, clock, _ = make(source, policy)
+    first_scan(cycle, clock, source)
+    keys = sorted(JobKey(name, "busy") for p, name in enumerate(names) if busy(p))
+    return source, cycle, clock, keys
 
 
 def test_only_new_moved_or_vanished_jobs_are_described() -> None:
@@ -280,20 +301,8 @@ def test_jobs_in_progress_spread_one_per_project_are_not_starved() -> None:
     # Given issue 13's P1000 shape, scaled down: 300 projects of 10 jobs, one job in progress
     # in every other project (150: as many projects to list as jobs in progress), a tenth of
     # them moving each period, and a rate that checks about two thirds of them a period
-    rate, usable, full_scan_periods, budget = 2.0, 30.0, 10, 23
-    source = TimedSource(rate=rate)
-    names = [f"p{p:03d}" for p in range(300)]
-    for p, name in enumerate(names):
-        for j in range(9):
-            source.set(name, f"done{j}", "SUCCEEDED")
-        if p % 2 == 0:
-            source.set(name, "busy", "RUNNING", "step 0")
-    policy = CyclePolicy(
-        full_scan_periods=full_scan_periods, list_budget=budget, rate_per_second=rate
-    )
-    cycle, clock, _ = make(source, policy)
-    first_scan(cycle, clock, source)
-    busy = sorted(JobKey(name, "busy") for name in names[::2])
+    rate, usable, budget = 2.0, 30.0, 23
+    source, cycle, clock, busy = spread_fleet(rate, budget, lambda p: p % 2 == 0)
     # When the schedule runs 12 periods, a tenth of the jobs in progress moving in each
     gaps, reports, moved_describes = run_moving(
         cycle, clock, source, busy, periods=12, every=10, usable=usable
@@ -358,20 +367,8 @@ def test_jobs_in_progress_are_checked_while_more_move_than_the_describer_can_des
     # Given jobs in progress spread one per project (issue 13's P1000 shape, scaled down: 300
     # projects of 10 jobs, one in progress in three projects of four) and all of them moving
     # every period: the lists find more changes than the describer can describe
-    rate, usable, full_scan_periods, budget = 2.0, 30.0, 10, 10
-    source = TimedSource(rate=rate)
-    names = [f"p{p:03d}" for p in range(300)]
-    for p, name in enumerate(names):
-        for j in range(9):
-            source.set(name, f"done{j}", "SUCCEEDED")
-        if p % 4:
-            source.set(name, "busy", "RUNNING", "step 0")
-    policy = CyclePolicy(
-        full_scan_periods=full_scan_periods, list_budget=budget, rate_per_second=rate
-    )
-    cycle, clock, _ = make(source, policy)
-    first_scan(cycle, clock, source)
-    busy = sorted(JobKey(name, "busy") for p, name in enumerate(names) if p % 4)
+    rate, usable, budget = 2.0, 30.0, 10
+    source, cycle, clock, busy = spread_fleet(rate, budget, lambda p: p % 4 != 0)
     # When the schedule runs 12 periods
     gaps, reports, moved_describes = run_moving(
         cycle, clock, source, busy, periods=12, every=1, usable=usable
