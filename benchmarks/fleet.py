@@ -370,9 +370,8 @@ def in_progress_bound(
     s the rotation's slice, C the describes the lists' changes need: ``describes``, the most
     of any cycle's list-first minimum; under load the describer gives them at most half its
     calls while it has projects to take)."""
-    usable = usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate
+    calls = _calls_per_operation(spec, rate=rate, usable_s=usable_s)
     busy = min(spec.projects, spec.active)
-    calls = rate * usable
     by_projects = busy / max(1.0, calls - slice_size)
     by_jobs = spec.active / max(1.0, 2 * calls - slice_size - min(describes, calls / 2))
     return math.ceil(min(by_projects, by_jobs)) + 1
@@ -381,8 +380,14 @@ def in_progress_bound(
 def issue_bound(spec: FleetSpec, *, rate: float, usable_s: float) -> int:
     """Issue 13's own figure, ``ceil(N / (2 r T)) + 1`` periods (T after ListProjects), which
     leaves out the slice and the changes' describes: shown beside the bound above."""
-    usable = usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate
-    return math.ceil(spec.active / max(1.0, 2 * rate * usable)) + 1
+    calls = _calls_per_operation(spec, rate=rate, usable_s=usable_s)
+    return math.ceil(spec.active / max(1.0, 2 * calls)) + 1
+
+
+def _calls_per_operation(spec: FleetSpec, *, rate: float, usable_s: float) -> float:
+    """r T: the calls one operation can make in a period, T being the seconds usable after
+    the ListProjects pages."""
+    return rate * (usable_s - math.ceil(spec.projects / PAGE_SIZE) / rate)
 
 
 def project_bound(periods: int) -> int:
